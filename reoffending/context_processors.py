@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+# (label, URL name, who sees it). Apps that are not installed simply do not appear.
+PRIMARY_NAVIGATION = [
+    ("Cases", "cases:list", lambda user: user.sees_people),
+    ("My actions", "pathways:my_actions", lambda user: user.sees_people),
+    ("Panels", "panels:list", lambda user: user.sees_people),
+    ("Dashboard", "dashboard:index", lambda user: True),
+    ("Access log", "cases:access_log", lambda user: user.is_superuser or user.role == "agency_admin"),
+]
+
+
+def navigation(request):
+    items = []
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        for label, url_name, allowed in PRIMARY_NAVIGATION:
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:
+                continue
+            if allowed(user):
+                items.append({"label": label, "url": url, "current": request.path.startswith(url)})
+    return {"service_name": settings.SERVICE_NAME, "primary_navigation": items}
