@@ -47,8 +47,14 @@ class CaseFilter(django_filters.FilterSet):
     )
     sort = django_filters.OrderingFilter(
         fields=(("last_name", "name"), ("rag_status", "rag"), ("updated_at", "updated"), ("date_of_birth", "dob")),
-        field_labels={"name": "Name", "rag": "RAG status", "updated": "Last updated", "dob": "Date of birth"},
-        empty_label="Name",
+        field_labels={
+            "last_name": "Name",
+            "rag_status": "RAG status",
+            "updated_at": "Last updated",
+            "date_of_birth": "Date of birth",
+        },
+        label="Sort by",
+        empty_label=None,
     )
 
     class Meta:

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -268,14 +269,12 @@ class Offender(models.Model):
     def __str__(self):
         return self.full_name
 
+    def get_absolute_url(self):
+        return reverse("cases:detail", args=[self.pk])
+
     @property
     def full_name(self):
         return f"{self.first_names} {self.last_name}"
-
-    def get_absolute_url(self):
-        from django.urls import reverse
-
-        return reverse("cases:detail", args=[self.pk])
 
 
 class OffenderUserObjectPermission(UserObjectPermissionBase):
@@ -338,7 +337,9 @@ class CohortMembership(models.Model):
         ordering = ["-started_on", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["offender", "cohort"], condition=Q(ended_on__isnull=True), name="one_open_membership_per_cohort",
+                fields=["offender", "cohort"],
+                condition=Q(ended_on__isnull=True),
+                name="one_open_membership_per_cohort",
                 violation_error_message="The person is already on this cohort.",
             ),
             models.CheckConstraint(
@@ -361,7 +362,9 @@ class CohortMembership(models.Model):
             models.CheckConstraint(
                 condition=(Q(cohort="iom") & ~Q(iom_category="")) | (~Q(cohort="iom") & Q(iom_category="")),
                 name="iom_category_only_for_iom",
-                violation_error_message="IOM memberships need a category (fixed, flex or free); other cohorts have none.",
+                violation_error_message=(
+                    "IOM memberships need a category (fixed, flex or free); other cohorts have none."
+                ),
             ),
         ]
         indexes = [
@@ -480,7 +483,9 @@ class Appointment(models.Model):
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="appointments")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     scheduled_at = models.DateTimeField()
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.SCHEDULED)

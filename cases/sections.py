@@ -5,8 +5,8 @@ An app registers a section in its AppConfig.ready(); the case page renders each
 registered template with the context its function returns for the person and user.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def update_offender(user, offender, *, expected_version, aliases=None, **fields)
     for name, value in fields.items():
         setattr(offender, name, value)
     offender.full_clean()
-    changed = [name for name in fields]
+    changed = list(fields)
     try:
         with transaction.atomic():
             updated = Offender.objects.filter(pk=offender.pk, version=expected_version).update(
@@ -175,7 +175,9 @@ def record_rag_change(user, offender, *, to_status, reason, source=RagChange.Sou
     )
     Offender.objects.filter(pk=locked.pk).update(rag_status=to_status, updated_at=timezone.now())
     offender.rag_status = to_status
-    log_access(user, Action.CHANGE, change, offender=locked, detail=f"RAG {change.from_status or 'none'} to {to_status}")
+    log_access(
+        user, Action.CHANGE, change, offender=locked, detail=f"RAG {change.from_status or 'none'} to {to_status}"
+    )
     return change
 
 
@@ -217,7 +219,9 @@ def record_appointment_outcome(user, appointment, *, outcome, notes=None):
 @transaction.atomic
 def add_case_note(user, offender, *, text, sharing=CaseNote.Sharing.PARTNERSHIP):
     ensure_casework_allowed(user, offender)
-    note = CaseNote(offender=offender, author=user, agency_id=user.agency_id, text=(text or "").strip(), sharing=sharing)
+    note = CaseNote(
+        offender=offender, author=user, agency_id=user.agency_id, text=(text or "").strip(), sharing=sharing
+    )
     note.full_clean()
     note.save()
     log_access(user, Action.CREATE, note, offender=offender, detail=note.get_sharing_display())
