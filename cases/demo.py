@@ -50,7 +50,8 @@ def _agencies(areas):
     northtown = areas["northtown"]
     specs = [
         ("Northshire Police", Agency.Kind.POLICE, None, [Cohort.IOM, Cohort.MAPPA, Cohort.SGV, Cohort.DIP]),
-        ("Probation Service Northshire", Agency.Kind.PROBATION, None, [Cohort.IOM, Cohort.MAPPA, Cohort.WOMENS_JUSTICE]),
+        ("Probation Service Northshire", Agency.Kind.PROBATION, None,
+         [Cohort.IOM, Cohort.MAPPA, Cohort.WOMENS_JUSTICE]),
         ("HMP Northshire", Agency.Kind.PRISON, None, [Cohort.MAPPA]),
         ("Northtown Council", Agency.Kind.LOCAL_AUTHORITY, northtown, [Cohort.IOM]),
         ("Northshire Recovery Service", Agency.Kind.TREATMENT, None, [Cohort.DIP]),

@@ -579,3 +579,99 @@ class AccessLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.action} {self.object_type} {self.object_id}"
+
+
+class Offence(models.Model):
+    """An offence the person is suspected of, and how it was disposed of: the basis of proven reoffending."""
+
+    class Group(models.TextChoices):
+        """Home Office offence groups."""
+
+        VIOLENCE = "violence", "Violence against the person"
+        SEXUAL = "sexual", "Sexual offences"
+        ROBBERY = "robbery", "Robbery"
+        THEFT = "theft", "Theft offences"
+        BURGLARY = "burglary", "Burglary"
+        VEHICLE = "vehicle", "Vehicle offences"
+        CRIMINAL_DAMAGE = "criminal_damage", "Criminal damage and arson"
+        DRUGS = "drugs", "Drug offences"
+        WEAPONS = "weapons", "Possession of weapons"
+        PUBLIC_ORDER = "public_order", "Public order offences"
+        FRAUD = "fraud", "Fraud offences"
+        MISCELLANEOUS = "miscellaneous", "Miscellaneous crimes against society"
+        SUMMARY_MOTORING = "summary_motoring", "Summary motoring"
+        SUMMARY_OTHER = "summary_other", "Summary non-motoring"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONVICTION = "conviction", "Charged and convicted"
+        CAUTION = "caution", "Caution"
+        OUT_OF_COURT = "out_of_court", "Other out-of-court disposal"
+        NO_FURTHER_ACTION = "nfa", "No further action"
+        ACQUITTED = "acquitted", "Acquitted"
+
+    # Outcomes that count as a proven offence in the published reoffending measure.
+    PROVEN_OUTCOMES = frozenset({Outcome.CONVICTION, Outcome.CAUTION})
+
+    offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="offences")
+    committed_on = models.DateField("Date of offence")
+    offence_group = models.CharField(max_length=20, choices=Group.choices)
+    description = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome_on = models.DateField("Date of outcome", null=True, blank=True)
+    recorded_by_agency = models.ForeignKey(Agency, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-committed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="pending", outcome_on__isnull=True)
+                | (~Q(outcome="pending") & Q(outcome_on__isnull=False)),
+                name="offence_outcome_dated",
+                violation_error_message="Give the date of the outcome, and only once there is an outcome.",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome_on__isnull=True) | Q(outcome_on__gte=models.F("committed_on")),
+                name="offence_outcome_after_offence",
+                violation_error_message="The outcome cannot come before the offence.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["offender", "committed_on"]),
+            models.Index(fields=["committed_on", "outcome"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_offence_group_display()} on {self.committed_on:%d %b %Y}"
+
+    @property
+    def is_proven(self):
+        return self.outcome in self.PROVEN_OUTCOMES
+
+
+class EnforcementAction(models.Model):
+    """A step taken to enforce an order or licence, or to manage risk in the community."""
+
+    class Kind(models.TextChoices):
+        WARNING_LETTER = "warning_letter", "Warning letter"
+        BREACH = "breach", "Breach proceedings"
+        RECALL = "recall", "Recall to prison"
+        EXTRA_CONDITIONS = "extra_conditions", "Additional licence conditions"
+        CURFEW = "curfew", "Curfew"
+        CIVIL_ORDER = "civil_order", "Civil order (for example a Criminal Behaviour Order)"
+        OTHER = "other", "Other"
+
+    offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="enforcement_actions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    taken_on = models.DateField(default=timezone.localdate)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    details = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-taken_on", "-pk"]
+        indexes = [models.Index(fields=["offender", "-taken_on"]), models.Index(fields=["taken_on", "kind"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.taken_on:%d %b %Y}"

@@ -17,6 +17,8 @@ from .models import (
     Appointment,
     CaseNote,
     CohortMembership,
+    EnforcementAction,
+    Offence,
     Offender,
     RagChange,
     Supervision,
@@ -236,3 +238,38 @@ def share_with_agency(user, offender, agency, *, reason):
         raise ValidationError({"reason": "Enter why the case is being shared."})
     assign_perm("cases.view_offender", agency.group, offender)
     log_access(user, Action.SHARE, offender, detail=f"Shared with {agency.name}: {reason}"[:500])
+
+
+@transaction.atomic
+def record_offence(user, offender, **fields):
+    """Record an offence and, when known, its outcome (the basis of proven reoffending)."""
+    ensure_casework_allowed(user, offender)
+    offence = Offence(offender=offender, recorded_by_agency_id=user.agency_id, **fields)
+    offence.full_clean()
+    offence.save()
+    log_access(user, Action.CREATE, offence, offender=offender, detail=offence.get_outcome_display())
+    return offence
+
+
+@transaction.atomic
+def record_offence_outcome(user, offence, *, outcome, outcome_on):
+    ensure_casework_allowed(user, offence.offender)
+    offence.outcome, offence.outcome_on = outcome, outcome_on
+    offence.full_clean()
+    offence.save(update_fields=["outcome", "outcome_on"])
+    log_access(user, Action.CHANGE, offence, offender=offence.offender_id, detail=offence.get_outcome_display())
+    return offence
+
+
+@transaction.atomic
+def record_enforcement(user, offender, *, kind, taken_on=None, details=""):
+    """Record an enforcement step taken by the user's agency."""
+    ensure_casework_allowed(user, offender)
+    enforcement = EnforcementAction(
+        offender=offender, kind=kind, taken_on=taken_on or timezone.localdate(), agency_id=user.agency_id,
+        recorded_by=user, details=details,
+    )
+    enforcement.full_clean()
+    enforcement.save()
+    log_access(user, Action.CREATE, enforcement, offender=offender, detail=enforcement.get_kind_display())
+    return enforcement
