@@ -2,7 +2,17 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from guardian.admin import GuardedModelAdmin
 
-from .models import AccessLogEntry, Agency, Area, CohortMembership, Offender, SharingAgreement, User
+from .models import (
+    AccessLogEntry,
+    Agency,
+    Area,
+    CohortMembership,
+    EnforcementAction,
+    Offence,
+    Offender,
+    SharingAgreement,
+    User,
+)
 
 
 @admin.register(Area)
@@ -56,6 +66,20 @@ class OffenderAdmin(GuardedModelAdmin):
     raw_id_fields = ["lead_offender_manager"]
     readonly_fields = ["rag_status", "version"]
     inlines = [CohortMembershipInline]
+
+
+@admin.register(Offence)
+class OffenceAdmin(admin.ModelAdmin):
+    list_display = ["offender", "committed_on", "offence_group", "outcome", "outcome_on"]
+    list_filter = ["offence_group", "outcome"]
+    raw_id_fields = ["offender"]
+
+
+@admin.register(EnforcementAction)
+class EnforcementActionAdmin(admin.ModelAdmin):
+    list_display = ["offender", "kind", "taken_on", "agency"]
+    list_filter = ["kind", "agency"]
+    raw_id_fields = ["offender", "recorded_by"]
 
 
 @admin.register(AccessLogEntry)

@@ -17,6 +17,8 @@ from .models import (
     CaseNote,
     Cohort,
     CohortMembership,
+    EnforcementAction,
+    Offence,
     Offender,
     RagChange,
     RagStatus,
@@ -158,6 +160,7 @@ def seed(rng: random.Random, people: int = 300):
     offenders = Offender.objects.bulk_create(offenders)
 
     memberships, rag_changes, appointments, notes, aliases, supervisions = [], [], [], [], [], []
+    offences, enforcement = [], []
     cohorts, weights = zip(*cohort_weights, strict=True)
     for person in offenders:
         chosen = set(rng.choices(cohorts, weights, k=rng.choice([1, 1, 1, 2])))
@@ -200,6 +203,22 @@ def seed(rng: random.Random, people: int = 300):
                 offender=person, agency=person.lead_agency, staff=person.lead_offender_manager,
                 kind=rng.choice(Appointment.Kind.values), scheduled_at=at, outcome=outcome,
             ))
+        for _ in range(rng.choices([0, 1, 2, 3], [40, 35, 15, 10])[0]):
+            committed = today - datetime.timedelta(days=rng.randint(1, 720))
+            outcome = rng.choices(Offence.Outcome.values, [20, 35, 15, 10, 15, 5])[0]
+            outcome_on = None
+            if outcome != Offence.Outcome.PENDING:
+                outcome_on = min(today, committed + datetime.timedelta(days=rng.randint(1, 200)))
+            offences.append(Offence(
+                offender=person, committed_on=committed, offence_group=rng.choice(Offence.Group.values),
+                outcome=outcome, outcome_on=outcome_on, recorded_by_agency=agencies[Agency.Kind.POLICE],
+            ))
+        if status == RagStatus.RED and rng.random() < 0.5:
+            enforcement.append(EnforcementAction(
+                offender=person, kind=rng.choice(EnforcementAction.Kind.values), agency=person.lead_agency,
+                taken_on=today - datetime.timedelta(days=rng.randint(1, 180)),
+                recorded_by=person.lead_offender_manager,
+            ))
         notes.append(CaseNote(offender=person, author=person.lead_offender_manager, agency=person.lead_agency,
                               text="Home visit completed; discussed housing and benefits.",
                               created_at=timezone.now() - datetime.timedelta(days=rng.randint(1, 60))))
@@ -214,5 +233,7 @@ def seed(rng: random.Random, people: int = 300):
     CaseNote.objects.bulk_create(notes)
     Alias.objects.bulk_create(aliases)
     Supervision.objects.bulk_create(supervisions)
+    Offence.objects.bulk_create(offences)
+    EnforcementAction.objects.bulk_create(enforcement)
     context["people"] = offenders
     return context

@@ -10,6 +10,8 @@ from .models import (
     CaseNote,
     Cohort,
     CohortMembership,
+    EnforcementAction,
+    Offence,
     Offender,
     RagStatus,
     Supervision,
@@ -169,3 +171,38 @@ class AccessLogFilterForm(GovukFormMixin, forms.Form):
     username = forms.CharField(required=False, max_length=150, label="User name")
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+
+class OffenceForm(GovukFormMixin, forms.ModelForm):
+    class Meta:
+        model = Offence
+        fields = ["committed_on", "offence_group", "description", "outcome", "outcome_on"]
+        widgets = {"outcome": forms.RadioSelect}
+        formfield_callback = govuk_formfield_callback
+        help_texts = {"outcome_on": "Leave blank while the outcome is pending."}
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome, outcome_on = cleaned.get("outcome"), cleaned.get("outcome_on")
+        if outcome and outcome != Offence.Outcome.PENDING and not outcome_on:
+            self.add_error("outcome_on", "Enter the date of the outcome.")
+        if outcome == Offence.Outcome.PENDING and outcome_on:
+            self.add_error("outcome_on", "Leave the date blank while the outcome is pending.")
+        return cleaned
+
+
+class OffenceOutcomeForm(GovukFormMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[choice for choice in Offence.Outcome.choices if choice[0] != Offence.Outcome.PENDING],
+        widget=forms.RadioSelect,
+    )
+    outcome_on = GovukDateField(label="Date of outcome")
+
+
+class EnforcementForm(GovukFormMixin, forms.ModelForm):
+    class Meta:
+        model = EnforcementAction
+        fields = ["kind", "taken_on", "details"]
+        labels = {"kind": "Enforcement action", "taken_on": "Date taken"}
+        widgets = {"kind": forms.RadioSelect, "details": forms.Textarea(attrs={"rows": 3})}
+        formfield_callback = govuk_formfield_callback

@@ -16,6 +16,9 @@ urlpatterns = [
     path("<int:pk>/appointments/new/", views.appointment_create, name="appointment_create"),
     path("<int:pk>/appointments/<int:appointment_pk>/outcome/", views.appointment_outcome, name="appointment_outcome"),
     path("<int:pk>/notes/new/", views.note_create, name="note_create"),
+    path("<int:pk>/offences/new/", views.offence_create, name="offence_create"),
+    path("<int:pk>/offences/<int:offence_pk>/outcome/", views.offence_outcome, name="offence_outcome"),
+    path("<int:pk>/enforcement/new/", views.enforcement_create, name="enforcement_create"),
     path("<int:pk>/share/", views.share, name="share"),
     path("access-log/", views.access_log, name="access_log"),
 ]

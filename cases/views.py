@@ -17,6 +17,9 @@ from .forms import (
     CaseNoteForm,
     CohortMembershipForm,
     EndMembershipForm,
+    EnforcementForm,
+    OffenceForm,
+    OffenceOutcomeForm,
     OffenderForm,
     RagChangeForm,
     ShareForm,
@@ -125,6 +128,8 @@ def case_detail(request, pk):
             "appointments": appointments,
             "appointment_counts": appointment_counts,
             "supervisions": offender.supervisions.select_related("responsible_agency"),
+            "offences": offender.offences.all(),
+            "enforcement_actions": offender.enforcement_actions.select_related("agency"),
             "notes": notes,
             "aliases": offender.aliases.all(),
             "sections": sections,
@@ -272,6 +277,39 @@ def share(request, pk):
     return casework_form_view(request, pk, ShareForm, perform,
                               title="Share this case with another agency",
                               success_message="Case shared.", instance_kwargs={"user": request.user})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offence_create(request, pk):
+    def perform(offender, data):
+        services.record_offence(request.user, offender, **data)
+
+    return casework_form_view(request, pk, OffenceForm, perform,
+                              title="Record an offence", success_message="Offence recorded.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offence_outcome(request, pk, offence_pk):
+    offender = offender_for_casework(request.user, pk)
+    offence = get_object_or_404(offender.offences, pk=offence_pk)
+
+    def perform(offender, data):
+        services.record_offence_outcome(request.user, offence, **data)
+
+    return casework_form_view(request, pk, OffenceOutcomeForm, perform,
+                              title="Record the outcome of an offence", success_message="Outcome recorded.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enforcement_create(request, pk):
+    def perform(offender, data):
+        services.record_enforcement(request.user, offender, **data)
+
+    return casework_form_view(request, pk, EnforcementForm, perform,
+                              title="Record enforcement action", success_message="Enforcement action recorded.")
 
 
 @login_required
