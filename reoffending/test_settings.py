@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reoffending")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# The test client speaks plain HTTP; production settings are checked by tests/test_security_settings.py.
+os.environ.setdefault("HTTPS", "0")
 
 from reoffending.settings import *  # noqa: E402,F403
 

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from . import two_factor
 from .forms import SignInForm
 
 
@@ -19,6 +20,8 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in/security-code/", two_factor.verify, name="two_factor_verify"),
+    path("sign-in/set-up-authenticator-app/", two_factor.setup, name="two_factor_setup"),
     path("cases/", include("cases.urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),

@@ -54,10 +54,22 @@ def partnership(db):
 
 @pytest.fixture
 def client_for(client):
-    """Sign a test client in as the given user."""
+    """Sign a test client in as the given user, past the two-factor step.
+
+    The user gets a confirmed authenticator app (TOTP device) and the session is
+    marked as verified with it, just as the security code page does.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     def sign_in(user):
         client.force_login(user)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
         return client
 
     return sign_in

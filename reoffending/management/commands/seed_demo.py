@@ -9,6 +9,15 @@ from django.db import transaction
 DEMO_APPS = ["pathways", "panels", "dashboard"]
 
 
+def enrol_demo_authenticator_apps():
+    """Give every demo user a confirmed TOTP device, so `demo_code` can stand in for a phone."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for user in get_user_model().objects.filter(totpdevice__isnull=True):
+        TOTPDevice.objects.create(user=user, name="Demo authenticator app", confirmed=True)
+
+
 class Command(BaseCommand):
     help = "Load an invented partnership for trying the service locally (safe to run twice)."
 
@@ -28,8 +37,13 @@ class Command(BaseCommand):
                 except ModuleNotFoundError:
                     continue
                 module.seed(context, rng)
+            enrol_demo_authenticator_apps()
         self.stdout.write(self.style.SUCCESS(f"Demo partnership ready: {len(context['people'])} people."))
         self.stdout.write(f"Sign in with any of these user names and the password {cases_demo.DEMO_PASSWORD}:")
         for username, user in context["staff"].items():
             self.stdout.write(f"  {username:<18} {user.get_role_display()} at {user.agency}")
         self.stdout.write("  admin              System administrator (Django admin at /admin/)")
+        self.stdout.write(
+            "Every demo user has an authenticator app set up already. For the 6-digit security code asked for"
+            " after the password, run: python manage.py demo_code <user name>"
+        )
