@@ -3,6 +3,11 @@
 from .models import AccessLogEntry, Offender
 
 
+def loggable(text):
+    """Detail text as PostgreSQL will store it: no NUL characters (they come only from hostile input)."""
+    return text.replace("\x00", "")[:500]
+
+
 def log_access(user, action, obj=None, *, offender=None, object_type="", object_id="", detail=""):
     """Append one entry to the access log.
 
@@ -22,7 +27,7 @@ def log_access(user, action, obj=None, *, offender=None, object_type="", object_
         object_type=object_type,
         object_id=str(object_id),
         offender_id=getattr(offender, "pk", offender),
-        detail=detail[:500],
+        detail=loggable(detail),
     )
 
 
@@ -38,7 +43,7 @@ def log_many(user, action, offenders, *, object_type="cases.offender", detail=""
             object_type=object_type,
             object_id=str(offender.pk),
             offender_id=offender.pk,
-            detail=detail[:500],
+            detail=loggable(detail),
         )
         for offender in offenders
     ]
