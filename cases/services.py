@@ -151,14 +151,18 @@ def end_cohort_membership(user, membership, *, ended_on, exit_reason):
 
 @transaction.atomic
 def record_rag_change(user, offender, *, to_status, reason, source=RagChange.Source.CASE_REVIEW,
-                      source_reference="", changed_at=None):
+                      source_reference="", changed_at=None, expected_status=None):
     """Change the person's RAG status, keeping who, agency, when, from, to and why.
 
     The person's row is locked so two simultaneous changes cannot both start from
-    the same previous status.
+    the same previous status. With `expected_status` (the status the user saw),
+    a change made by someone else in the meantime refuses this one with
+    ConcurrentEditError instead of silently stacking on top of it.
     """
     ensure_casework_allowed(user, offender)
     locked = Offender.objects.select_for_update().get(pk=offender.pk)
+    if expected_status is not None and locked.rag_status != expected_status:
+        raise ConcurrentEditError(locked)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for the change of RAG status."})
