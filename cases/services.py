@@ -6,7 +6,7 @@ and writes the access log. The browser views and the API both call these.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -21,6 +21,7 @@ from .models import (
     Offence,
     Offender,
     RagChange,
+    Role,
     Supervision,
 )
 
@@ -277,3 +278,33 @@ def record_enforcement(user, offender, *, kind, taken_on=None, details=""):
     enforcement.save()
     log_access(user, Action.CREATE, enforcement, offender=offender, detail=enforcement.get_kind_display())
     return enforcement
+
+
+@transaction.atomic
+def erase_offender(user, offender, *, reason):
+    """Erase a person's record and everything held about them (DPA 2018 Part 3 erasure).
+
+    Only an administrator of the lead agency (or a system administrator) may, and
+    must say why. Every row that belongs to the person goes with the record; the
+    access log keeps the erasure and the earlier entries, which hold the person's
+    id but none of their details. A record another app protects is refused with
+    the kinds of record in the way, and nothing is erased.
+    """
+    if not (user.is_superuser or (
+        user.is_active and user.role == Role.AGENCY_ADMIN and offender.lead_agency_id == user.agency_id
+    )):
+        raise PermissionDenied("Only an administrator of the lead agency can erase a person's record.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter why the record is being erased."})
+    offender_id = offender.pk
+    try:
+        with transaction.atomic():
+            offender.delete()
+    except ProtectedError as error:
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
+        raise ValidationError(
+            "The record cannot be erased while these records refer to it: " + ", ".join(kinds) + "."
+        ) from error
+    log_access(user, Action.DELETE, object_type="cases.offender", object_id=offender_id, offender=offender_id,
+               detail=f"Erased: {reason}")
