@@ -62,3 +62,8 @@ def lockout_response(request, original_response=None, credentials=None):
         {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes},
         status=429,
     )
+
+
+def admin_site_has_permission(request):
+    """The Django admin bypasses the sharing agreement, so only system administrators may use it."""
+    return request.user.is_active and request.user.is_superuser

@@ -6,6 +6,9 @@ from django.views.generic import RedirectView
 
 from . import two_factor
 from .forms import SignInForm
+from .security import admin_site_has_permission
+
+admin.site.has_permission = admin_site_has_permission
 
 
 def health(request):

@@ -148,3 +148,18 @@ def test_demo_users_get_an_app_and_demo_code_prints_its_code(partnership, settin
     settings.DEBUG = False
     with pytest.raises(CommandError, match="local demo only"):
         call_command("demo_code", "police.om", stdout=StringIO())
+
+
+def test_only_system_administrators_use_the_django_admin(client_for, partnership, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    staff = partnership.police_admin
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="cases"))
+    client = client_for(staff)
+    for url in ["/admin/", f"/admin/cases/offender/{partnership.police_only_person.pk}/change/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
+    superuser = django_user_model.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
+    assert client_for(superuser).get("/admin/cases/offender/").status_code == 200
