@@ -14,7 +14,8 @@ PRIMARY_NAVIGATION = [
 def navigation(request):
     items = []
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    # Until the second factor is given there is nowhere to go but the code page.
+    if user is not None and user.is_authenticated and getattr(user, "is_verified", lambda: True)():
         for label, url_name, allowed in PRIMARY_NAVIGATION:
             try:
                 url = reverse(url_name)

@@ -52,6 +52,7 @@ def test_setting_up_an_app_shows_secret_uri_and_qr_code_then_verifies(client, pa
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     html = page.content.decode()
     assert "otpauth://totp/" in html and "<svg" in html
+    assert "Primary navigation" not in html
     assert page.context["secret"].replace(" ", "") in html.replace(" ", "")
 
     wrong = client.post("/sign-in/set-up-authenticator-app/", {"token": "000000", "next": "/cases/"})
