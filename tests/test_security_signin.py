@@ -3,9 +3,11 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -87,7 +89,7 @@ def test_security_code_page_ignores_a_next_url_on_another_site(client, partnersh
     response = client.post(
         "/sign-in/security-code/", {"token": current_code(device), "next": "https://evil.example/"}
     )
-    assert response["Location"] == "/cases/"
+    assert response["Location"] == resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def test_repeated_wrong_passwords_lock_the_account_with_a_clear_message(client, partnership, settings):
