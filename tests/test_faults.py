@@ -141,3 +141,16 @@ def test_membership_ending_before_it_started_is_a_form_error(partnership, client
     )
     assert response.status_code == 200
     assert "on or after the start date" in response.content.decode()
+
+
+def test_every_page_without_an_id_still_answers_without_redis(partnership, client_for, redis_down):
+    """Covers pages added later too (the dashboard shows its last good numbers rather than failing)."""
+    from .test_access_walk import PLAIN_ROUTES
+
+    client = client_for(partnership.police_om)
+    failures = []
+    for route in PLAIN_ROUTES:
+        status = client.get(route.path_template).status_code
+        if status >= 500:
+            failures.append(f"{route.path_template} ({route.name}): {status}")
+    assert not failures, "\n".join(failures)
