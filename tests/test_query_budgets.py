@@ -1,0 +1,124 @@
+"""Query budgets: the busiest pages run the same number of SQL queries whatever the page size or history length.
+
+Each test measures a page on a small data set, grows the data well past a page or a
+long history, and measures again: the count must not change, and must stay within
+the page's budget.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from cases.models import Alias, Cohort, EnforcementAction, Offence, RagChange, Supervision
+
+from .factories import (
+    AppointmentFactory,
+    CaseNoteFactory,
+    MembershipFactory,
+    OffenderFactory,
+    UserFactory,
+)
+
+# The highest number of queries each page may run (sign-in, session and two-factor checks included).
+CASE_LIST_BUDGET = 14
+# Apps built on cases add sections to the case page, each with its own few queries.
+CASE_PAGE_BUDGET = 28
+
+
+def count_queries(client, url, data=None):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, data or {})
+    assert response.status_code == 200, url
+    return len(context.captured_queries)
+
+
+def url_or_skip(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        pytest.skip(f"{name} is not built yet")
+
+
+def add_people(partnership, count):
+    """People the police see, each on two cohorts, with an alias and a lead offender manager."""
+    managers = [partnership.police_om] + [
+        UserFactory(agency=partnership.police) for _ in range(3)
+    ]
+    for index in range(count):
+        person = OffenderFactory(
+            area=partnership.area, lead_agency=partnership.police, lead_offender_manager=managers[index % 4],
+            rag_status=["red", "amber", "green"][index % 3],
+        )
+        MembershipFactory(offender=person, cohort=Cohort.IOM)
+        MembershipFactory(offender=person, cohort=Cohort.DIP if index % 2 else Cohort.SGV)
+        Alias.objects.create(offender=person, name=f"Alias {index}")
+
+
+def add_history(person, agency, user, length):
+    """A long case history: RAG changes, appointments, notes, sentences, offences and enforcement."""
+    status = ""
+    for step in range(length):
+        new = ["red", "amber", "green"][step % 3]
+        RagChange.objects.create(
+            offender=person, from_status=status, to_status=new, reason="Reviewed", changed_by=user, agency=agency,
+            changed_at=timezone.now() - datetime.timedelta(days=length - step),
+        )
+        status = new
+        AppointmentFactory(offender=person, staff=user,
+                           scheduled_at=timezone.now() - datetime.timedelta(days=step))
+        CaseNoteFactory(offender=person, author=user)
+        Offence.objects.create(
+            offender=person, committed_on=datetime.date(2025, 1, 1) + datetime.timedelta(days=step),
+            offence_group=Offence.Group.THEFT, outcome=Offence.Outcome.CONVICTION,
+            outcome_on=datetime.date(2025, 6, 1) + datetime.timedelta(days=step), recorded_by_agency=agency,
+        )
+        EnforcementAction.objects.create(offender=person, kind=EnforcementAction.Kind.WARNING_LETTER,
+                                         agency=agency, recorded_by=user)
+        Supervision.objects.create(offender=person, kind=Supervision.Kind.LICENCE,
+                                   started_on=datetime.date(2020, 1, 1), responsible_agency=agency)
+        Alias.objects.create(offender=person, name=f"Alias {step}")
+    person.rag_status = status
+    person.save(update_fields=["rag_status"])
+
+
+CASE_LIST_QUERIES = [
+    {},
+    {"cohort": "iom"},
+    {"rag_status": "red"},
+    {"mine": "on"},
+    {"sort": "-updated"},
+    {"q": "Person"},
+    {"q": "2015/0123456X"},
+    {"page": "2"},
+]
+
+
+@pytest.mark.parametrize("query", CASE_LIST_QUERIES, ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()) or "all")
+def test_case_list_queries_do_not_grow_with_the_page(partnership, client_for, query, django_assert_max_num_queries):
+    client = client_for(partnership.police_om)
+    url = reverse("cases:list")
+    add_people(partnership, 3)
+    small = count_queries(client, url, query | {"page": "1"})
+    add_people(partnership, 60)  # more than two full pages of 25
+    large = count_queries(client, url, query)
+    assert large == small
+    with django_assert_max_num_queries(CASE_LIST_BUDGET):
+        client.get(url, query)
+
+
+def test_case_page_queries_do_not_grow_with_history(partnership, client_for, django_assert_max_num_queries):
+    client = client_for(partnership.police_om)
+    person = partnership.iom_person
+    url = reverse("cases:detail", args=[person.pk])
+    add_history(person, partnership.police, partnership.police_om, 1)
+    small = count_queries(client, url)
+    add_history(person, partnership.police, partnership.police_om, 40)
+    MembershipFactory(offender=person, cohort=Cohort.DIP)
+    large = count_queries(client, url)
+    assert large == small
+    with django_assert_max_num_queries(CASE_PAGE_BUDGET):
+        client.get(url)
