@@ -1,0 +1,118 @@
+"""Journeys 1 and 4: an offender manager works a case; a user of another agency cannot reach it."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cases.models import Appointment, RagChange, RagStatus
+
+from .browser import give_authenticator_app
+
+pytestmark = pytest.mark.browser
+
+PNC = "2015/0123456X"
+
+
+@pytest.mark.parametrize(
+    "variant, javascript, keyboard",
+    [
+        ("with the mouse", True, False),
+        ("without JavaScript", False, False),
+        ("with the keyboard only", True, True),
+    ],
+)
+def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
+    journey, partnership, variant, javascript, keyboard
+):
+    p = partnership
+    give_authenticator_app(p.police_om)
+    j = journey(f"1 offender manager records case work {variant}", javascript=javascript, keyboard=keyboard)
+
+    j.sign_in(p.police_om)
+    j.expect_heading("Cases")
+    j.checkpoint("case list")
+
+    j.fill("Name, PNC number or CRN (optional)", PNC)
+    j.press("Apply")
+    results = j.page.get_by_role("table")
+    expect(results.get_by_role("caption")).to_have_text("1 person")
+    j.checkpoint("search by PNC")
+    j.follow("ASHWORTH, Jordan", within=results)
+    j.expect_heading("Jordan Ashworth")
+    j.checkpoint("case page")
+
+    # A missed appointment: the early warning the partnership watches for.
+    j.follow("Record a contact or appointment")
+    j.expect_heading("Record a contact or appointment")
+    j.checkpoint("record an appointment")
+    yesterday_morning = (timezone.localtime() - datetime.timedelta(days=1)).replace(
+        hour=10, minute=30, second=0, microsecond=0
+    )
+    j.select("Kind", "Probation supervision")
+    j.fill_datetime("Date and time", yesterday_morning)
+    j.choose("Missed")
+    j.fill("Notes (optional)", "Did not attend; no phone contact.")
+    j.press("Save")
+    j.expect_success("Appointment recorded.")
+    appointments = (
+        j.page.get_by_role("table")
+        .filter(has=j.page.get_by_role("columnheader", name="When"))
+        .filter(has=j.page.get_by_role("columnheader", name="Outcome"))
+    )
+    expect(appointments.get_by_role("row").filter(has_text="Probation supervision")).to_contain_text("Missed")
+    j.checkpoint("case page after missed appointment")
+
+    # The RAG status changes with a reason; leaving the status out once shows the error summary.
+    j.follow("Change RAG status")
+    j.expect_heading("Change RAG status")
+    j.checkpoint("change RAG status")
+    reason = "Missed supervision and intelligence of renewed shoplifting."
+    j.fill("Reason", reason)
+    j.press("Save")
+    status_group = j.page.get_by_role("group", name="New RAG status")
+    j.follow_error("This field is required.", status_group.get_by_role("radio").first)
+    j.checkpoint("change RAG status with an error")
+    j.choose("Red", within=status_group)
+    expect(j.field("Reason")).to_have_value(reason)
+    j.press("Save")
+    j.expect_success("RAG status changed.")
+    history = j.page.get_by_role("table").filter(has=j.page.get_by_role("columnheader", name="Change"))
+    expect(history).to_contain_text(reason)
+    j.checkpoint("case page after RAG change")
+
+    person = p.iom_person
+    person.refresh_from_db()
+    assert person.rag_status == RagStatus.RED
+    change = RagChange.objects.get(offender=person)
+    assert (change.to_status, change.reason, change.changed_by) == (RagStatus.RED, reason, p.police_om)
+    missed = Appointment.objects.get(offender=person)
+    assert missed.outcome == Appointment.Outcome.MISSED
+    assert timezone.localtime(missed.scheduled_at) == yesterday_morning
+
+
+def test_user_of_another_agency_cannot_reach_the_person_by_url_or_search(journey, partnership):
+    p = partnership
+    person = p.iom_person
+    give_authenticator_app(p.housing_om)
+    j = journey("4 another agency cannot reach the person")
+
+    j.sign_in(p.housing_om)
+    j.expect_heading("Cases")
+    j.checkpoint("case list")
+
+    for path in (person.get_absolute_url(), f"/cases/{person.pk}/rag/", f"/cases/{person.pk}/appointments/new/"):
+        response = j.visit(path)
+        assert response.status == 404, path
+        j.expect_heading("Page not found")
+    expect(j.page.get_by_text("Ashworth")).to_have_count(0)
+    j.checkpoint("case page by URL")
+
+    j.visit("/cases/")
+    for search in (PNC, "Ashworth", person.crn):
+        j.fill("Name, PNC number or CRN (optional)", search)
+        j.press("Apply")
+        j.expect_heading("No people match", level=2)
+        expect(j.page.get_by_role("link", name="ASHWORTH, Jordan")).to_have_count(0)
+    j.checkpoint("search finds nobody")
