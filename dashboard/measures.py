@@ -64,6 +64,12 @@ class Tables:
             return f"date({expression}, '{days:+d} days')"
         return f"({expression} + {days})"
 
+    def hours_between(self, start, end):
+        """Whole hours from one timestamp to a later one."""
+        if self.vendor == "sqlite":
+            return f"CAST(ROUND((julianday({end}) - julianday({start})) * 24) AS INTEGER)"
+        return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
+
     def in_list(self, values):
         return "(" + ", ".join("'" + str(value).replace("'", "''") + "'" for value in sorted(values)) + ")"
 

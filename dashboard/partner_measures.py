@@ -1,3 +1,173 @@
-"""Measures drawn from the pathways and panels apps (resettlement pathways, Checkpoint, panel actions)."""
+# ruff: noqa: S608 - SQL is assembled from table names and constants only; values are always parameters.
+"""Measures drawn from the pathways app (accommodation, ETE, treatment, referrals) and the panels app.
 
-MEASURES = []
+Pathway facts are dated records (a new status is a new row), so "the status at the end
+of the quarter" is the latest record effective on or before that day. The row shape is
+the one `dashboard.measures` describes.
+"""
+
+from .measures import MIX, NULL_ID, RATE, RATIO, Measure
+
+ACCOMMODATED = ("settled", "temporary", "approved_premises")
+
+
+def _latest_status_at(table, *, person, day, column="status", extra=""):
+    """The `column` of the latest dated record of `person` effective on or before `day` (a correlated subquery)."""
+    return (
+        f"(SELECT a.{column} FROM {table} a WHERE a.offender_id = {person} AND a.effective_on <= {day}{extra} "
+        "ORDER BY a.effective_on DESC, a.id DESC LIMIT 1)"
+    )
+
+
+def _on_cohort_at_end(t):
+    return (
+        "on_cohort AS (SELECT DISTINCT q.q_start, q.q_end, m.offender_id FROM quarters q "
+        f"JOIN {t.cases_cohortmembership} m ON m.started_on <= q.q_end "
+        "AND (m.ended_on IS NULL OR m.ended_on > q.q_end)), "
+    )
+
+
+def _accommodation_on_release(t):
+    releases = (
+        "releases AS (SELECT q.q_start, s.offender_id, MIN(s.released_on) AS released_on FROM quarters q "
+        f"JOIN {t.cases_supervision} s ON s.released_on >= q.q_start AND s.released_on <= q.q_end "
+        "GROUP BY q.q_start, s.offender_id), "
+    )
+    status = _latest_status_at(t.pathways_accommodationstatus, person="r.offender_id", day="r.released_on")
+    accommodated = "(" + ", ".join(f"'{value}'" for value in ACCOMMODATED) + ")"
+    person = (
+        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, '' AS category, "
+        f"CASE WHEN status IN {accommodated} THEN 1 ELSE 0 END AS num, 1 AS den "
+        f"FROM (SELECT r.q_start, r.offender_id, {status} AS status FROM releases r) x"
+    )
+    return releases, person, None
+
+
+def _settled_accommodation(t):
+    status = _latest_status_at(t.pathways_accommodationstatus, person="c.offender_id", day="c.q_end")
+    person = (
+        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, '' AS category, "
+        "CASE WHEN status = 'settled' THEN 1 ELSE 0 END AS num, 1 AS den "
+        f"FROM (SELECT c.q_start, c.offender_id, {status} AS status FROM on_cohort c) x "
+        "WHERE status IS NOT NULL AND status <> 'custody'"
+    )
+    return _on_cohort_at_end(t), person, None
+
+
+def _ete(t):
+    status = _latest_status_at(t.pathways_etestatus, person="c.offender_id", day="c.q_end")
+    person = (
+        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, status AS category, 1 AS num, 0 AS den "
+        f"FROM (SELECT c.q_start, c.offender_id, {status} AS status FROM on_cohort c) x WHERE status IS NOT NULL"
+    )
+    return _on_cohort_at_end(t), person, None
+
+
+def _treatment(t):
+    stages = []
+    for substance in ("drugs", "alcohol"):
+        stage = _latest_status_at(
+            t.pathways_treatmentengagement, person="c.offender_id", day="c.q_end", column="stage",
+            extra=f" AND a.substance = '{substance}'",
+        )
+        stages.append(f"SELECT c.q_start, c.offender_id, {stage} AS stage FROM on_cohort c")
+    person = (
+        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, stage AS category, 1 AS num, 0 AS den "
+        f"FROM ({' UNION ALL '.join(stages)}) x WHERE stage IS NOT NULL"
+    )
+    return _on_cohort_at_end(t), person, None
+
+
+def _referrals_in_quarter(t):
+    return (
+        f"FROM quarters q JOIN {t.pathways_referral} r ON r.referred_at >= q.q_start_at AND r.referred_at < q.q_next_at"
+    )
+
+
+def _referrals(t):
+    person = (
+        "SELECT q.q_start, r.offender_id, r.referring_agency_id AS agency_id, r.urgency AS category, 1 AS num, "
+        f"0 AS den {_referrals_in_quarter(t)}"
+    )
+    return "", person, None
+
+
+def _time_to_first_contact(t):
+    person = (
+        "SELECT q.q_start, r.offender_id, r.referring_agency_id AS agency_id, '' AS category, "
+        f"{t.hours_between('r.referred_at', 'r.first_contact_at')} AS num, 1 AS den {_referrals_in_quarter(t)} "
+        "AND r.first_contact_at IS NOT NULL"
+    )
+    return "", person, None
+
+
+def _contact_target_met(t):
+    within = f"{t.hours_between('r.referred_at', 'r.first_contact_at')} <= s.target_first_contact_hours"
+    person = (
+        "SELECT q.q_start, r.offender_id, r.referring_agency_id AS agency_id, '' AS category, "
+        f"CASE WHEN r.first_contact_at IS NOT NULL AND {within} THEN 1 ELSE 0 END AS num, 1 AS den "
+        f"{_referrals_in_quarter(t)} JOIN {t.pathways_service} s ON s.id = r.service_id "
+        "WHERE s.target_first_contact_hours IS NOT NULL"
+    )
+    return "", person, None
+
+
+def _pathway_choices(model_label, attribute):
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(model_label)
+    except LookupError:
+        return ()
+    return tuple(getattr(model, attribute).choices)
+
+
+PATHWAY_MEASURES = [
+    Measure(
+        "accommodation_on_release", "Accommodation on release",
+        "Of the people released from prison in the quarter, the share with somewhere to stay recorded for the day "
+        "of release (settled, temporary or approved premises; no record counts as not accommodated).",
+        RATE, _accommodation_on_release, higher_is_better=True, source_app="pathways",
+        requires=("pathways.AccommodationStatus",), group="Accommodation",
+    ),
+    Measure(
+        "settled_accommodation", "Settled accommodation",
+        "Of the people on a cohort at the end of the quarter with a known accommodation status (not in custody), "
+        "the share in settled accommodation.",
+        RATE, _settled_accommodation, higher_is_better=True, source_app="pathways",
+        requires=("pathways.AccommodationStatus",), group="Accommodation",
+    ),
+    Measure(
+        "ete_status", "Education, training and employment",
+        "People on a cohort at the end of the quarter by their education, training or employment status.",
+        MIX, _ete, categories=_pathway_choices("pathways.EteStatus", "Status"), source_app="pathways",
+        requires=("pathways.EteStatus",), group="Education, training and employment",
+    ),
+    Measure(
+        "treatment_engagement", "Drug and alcohol treatment",
+        "Treatment journeys (drugs and alcohol counted separately) of people on a cohort at the end of the quarter, "
+        "by stage.",
+        MIX, _treatment, categories=_pathway_choices("pathways.TreatmentEngagement", "Stage"), unit="journeys",
+        source_app="pathways", requires=("pathways.TreatmentEngagement",), group="Treatment",
+    ),
+    Measure(
+        "referrals", "Referrals to services", "Referrals made during the quarter, by urgency, and by referring agency.",
+        MIX, _referrals, categories=_pathway_choices("pathways.Referral", "Urgency"), unit="referrals",
+        source_app="pathways", requires=("pathways.Referral",), group="Referrals",
+    ),
+    Measure(
+        "time_to_first_contact", "Average hours to first contact",
+        "For referrals made in the quarter that have had a first contact, the average hours from referral to it.",
+        RATIO, _time_to_first_contact, higher_is_better=False, unit="hours", source_app="pathways",
+        requires=("pathways.Referral",), group="Referrals",
+    ),
+    Measure(
+        "contact_target_met", "First contact within the service's target",
+        "Of the referrals made in the quarter to services with a first-contact target (for example 24 hours for "
+        "emergency treatment referrals), the share seen within it.",
+        RATE, _contact_target_met, higher_is_better=True, source_app="pathways",
+        requires=("pathways.Referral", "pathways.Service"), group="Referrals",
+    ),
+]
+
+MEASURES = [*PATHWAY_MEASURES]

@@ -230,3 +230,78 @@ class TestSlices:
         assert figure("cohort_size", dimension=Dimension.AGE_BAND, slice_key="18_24") == (1, None)
         assert figure("cohort_size", dimension=Dimension.AGE_BAND, slice_key="35_49") == (1, None)
         assert figure("cohort_size", dimension=Dimension.AGENCY, slice_key=str(young.lead_agency_id)) == (1, None)
+
+
+class TestPathways:
+    def test_accommodation_on_release(self, rollup):
+        from pathways.models import AccommodationStatus
+
+        outcomes = ["settled", "no_fixed_abode", "approved_premises", None]
+        for status in outcomes:
+            person = OffenderFactory()
+            Supervision.objects.create(
+                offender=person, kind=Supervision.Kind.LICENCE, started_on=day(-200), released_on=day(10),
+                responsible_agency=person.lead_agency,
+            )
+            AccommodationStatus.objects.create(offender=person, status="custody", effective_on=day(-200))
+            if status:
+                AccommodationStatus.objects.create(
+                    offender=person, status=status, effective_on=day(10), on_release_day=True
+                )
+            # What happened later does not change the release-day figure.
+            AccommodationStatus.objects.create(offender=person, status="settled", effective_on=day(40))
+
+        rollup()
+
+        assert figure("accommodation_on_release") == (2, 4)
+
+    def test_settled_accommodation_and_ete_at_quarter_end(self, rollup):
+        from pathways.models import AccommodationStatus, EteStatus
+
+        settled, temporary, unknown, in_custody = (starter() for _ in range(4))
+        AccommodationStatus.objects.create(offender=settled, status="temporary", effective_on=day(1))
+        AccommodationStatus.objects.create(offender=settled, status="settled", effective_on=day(20))
+        AccommodationStatus.objects.create(offender=temporary, status="temporary", effective_on=day(20))
+        AccommodationStatus.objects.create(offender=temporary, status="settled", effective_on=Q2.start)
+        AccommodationStatus.objects.create(offender=in_custody, status="custody", effective_on=day(20))
+        EteStatus.objects.create(offender=settled, status="employed", effective_on=day(5))
+        EteStatus.objects.create(offender=temporary, status="unemployed", effective_on=day(5))
+        EteStatus.objects.create(offender=temporary, status="training", effective_on=day(50))
+
+        rollup()
+
+        assert figure("settled_accommodation") == (1, 2)
+        assert figure("settled_accommodation", Q2) == (2, 2)
+        assert figure("ete_status", category="employed") == (1, None)
+        assert figure("ete_status", category="training") == (1, None)
+        assert figure("ete_status", category="unemployed") == (0, None)
+
+    def test_treatment_referrals_and_time_to_first_contact(self, rollup):
+        from pathways.models import Pathway, Referral, Service, TreatmentEngagement
+
+        person = starter()
+        TreatmentEngagement.objects.create(offender=person, substance="drugs", stage="referred", effective_on=day(2))
+        TreatmentEngagement.objects.create(
+            offender=person, substance="drugs", stage="in_treatment", effective_on=day(9)
+        )
+        TreatmentEngagement.objects.create(offender=person, substance="alcohol", stage="assessed", effective_on=day(3))
+        pathway = Pathway.objects.get(key="drugs")
+        emergency = Service.objects.create(name="Recovery hub", pathway=pathway, target_first_contact_hours=24)
+        routine = Service.objects.create(name="Counselling", pathway=pathway)
+        referred = at(day(5), 9)
+        for service, hours, urgency in [(emergency, 20, "emergency"), (emergency, 30, "emergency"),
+                                        (routine, 100, "routine"), (emergency, None, "emergency")]:
+            Referral.objects.create(
+                offender=person, service=service, urgency=urgency, referred_at=referred,
+                referring_agency=person.lead_agency,
+                first_contact_at=referred + datetime.timedelta(hours=hours) if hours else None,
+            )
+
+        rollup()
+
+        assert figure("treatment_engagement", category="in_treatment") == (1, None)
+        assert figure("treatment_engagement", category="assessed") == (1, None)
+        assert figure("referrals", category="emergency") == (3, None)
+        assert figure("referrals", category="routine") == (1, None)
+        assert figure("time_to_first_contact") == (150, 3)
+        assert figure("contact_target_met") == (1, 3)
