@@ -254,7 +254,7 @@ def generate(plan, context, step):
         "s_lead": s(1), "s_gender": s(2), "s_first": s(3), "s_last": s(4), "s_dob": s(5), "s_eth": s(6),
         "s_addr": s(7), "s_pc": s(9), "s_pnc": s(11), "s_crn": s(13), "s_prison": s(15), "s_flags": s(16),
         "s_review": s(20), "s_created": s(22), "s_om": s(24),
-    })
+    }, table="cases_offender")
     step("reset offender id sequence", """
         SELECT setval(pg_get_serial_sequence('cases_offender', 'id'),
                       greatest((SELECT max(id) FROM cases_offender),
@@ -304,7 +304,7 @@ def generate(plan, context, step):
         "exits": EXIT_REASONS, "n_exits": len(EXIT_REASONS),
         "s_c1": s(30), "s_c2": s(31), "s_shape": s(32), "s_start": s(33), "s_cat": s(34), "s_end": s(37),
         "s_by": s(39),
-    })
+    }, table="cases_cohortmembership")
 
     # Five years of RAG history: each change differs from the one before (the database checks it).
     step("RAG history", """
@@ -339,13 +339,13 @@ def generate(plan, context, step):
     """, {
         **common, "statuses": RAG_STATUSES, "reasons": RAG_REASONS,
         "s_none": s(40), "s_k": s(41), "s_step": s(42), "s_reason": s(43), "s_when": s(44), "s_src": s(45),
-    })
+    }, table="cases_ragchange")
     step("current RAG status", """
         UPDATE cases_offender o SET rag_status = latest.to_status
         FROM (SELECT DISTINCT ON (offender_id) offender_id, to_status FROM cases_ragchange
               WHERE offender_id > %(base)s ORDER BY offender_id, changed_at DESC, id DESC) AS latest
         WHERE o.id = latest.offender_id
-    """, common)
+    """, common, table="cases_offender")
 
     step("supervision", """
         WITH rows AS (
@@ -368,7 +368,7 @@ def generate(plan, context, step):
             offender_id, %(probation)s
         FROM shaped ORDER BY offender_id, slot
     """, {**common, "probation": probation, "s_two": s(50), "s_kind": s(51), "s_start": s(52), "s_len": s(53),
-          "s_req": s(55)})
+          "s_req": s(55)}, table="cases_supervision")
 
     step("appointments", """
         WITH src AS (
@@ -386,10 +386,10 @@ def generate(plan, context, step):
             '', least(scheduled_at, %(as_of_ts)s::timestamptz), o.lead_agency_id, o.lead_offender_manager_id,
             src.offender_id
         FROM src JOIN cases_offender o ON o.id = src.offender_id
-        ORDER BY g
+        ORDER BY scheduled_at, g
     """, {**common, "rows": plan.counts["appointments"], "kinds": APPOINTMENT_KINDS, "n_kinds": len(APPOINTMENT_KINDS),
           "outcomes": PAST_APPOINTMENT_OUTCOMES, "n_outcomes": len(PAST_APPOINTMENT_OUTCOMES),
-          "s_who": s(60), "s_when": s(61), "s_kind": s(63), "s_out": s(64)})
+          "s_who": s(60), "s_when": s(61), "s_kind": s(63), "s_out": s(64)}, table="cases_appointment")
 
     step("case notes", """
         WITH src AS (
@@ -404,7 +404,8 @@ def generate(plan, context, step):
             o.lead_agency_id, o.lead_offender_manager_id, src.offender_id
         FROM src JOIN cases_offender o ON o.id = src.offender_id ORDER BY g
     """, {**common, "rows": plan.counts["case_notes"], "texts": NOTE_TEXTS, "n_texts": len(NOTE_TEXTS),
-          "police": police, "s_who": s(70), "s_text": s(71), "s_share": s(72), "s_when": s(73)})
+          "police": police, "s_who": s(70), "s_text": s(71), "s_share": s(72), "s_when": s(73)},
+         table="cases_casenote")
 
     step("aliases", """
         INSERT INTO cases_alias (name, offender_id)
@@ -433,7 +434,8 @@ def generate(plan, context, step):
         FROM decided ORDER BY g
     """, {**common, "rows": plan.counts["offences"], "groups": OFFENCE_GROUPS, "n_groups": len(OFFENCE_GROUPS),
           "outcomes": OFFENCE_OUTCOMES, "n_outcomes": len(OFFENCE_OUTCOMES), "police": police,
-          "s_who": s(90), "s_when": s(91), "s_out": s(92), "s_recent": s(93), "s_group": s(94), "s_lag": s(95)})
+          "s_who": s(90), "s_when": s(91), "s_out": s(92), "s_recent": s(93), "s_group": s(94), "s_lag": s(95)},
+         table="cases_offence")
 
     step("enforcement actions", """
         WITH src AS (
@@ -446,7 +448,8 @@ def generate(plan, context, step):
             o.lead_offender_manager_id
         FROM src JOIN cases_offender o ON o.id = src.offender_id ORDER BY g
     """, {**common, "rows": plan.counts["enforcement_actions"], "kinds": ENFORCEMENT_KINDS,
-          "n_kinds": len(ENFORCEMENT_KINDS), "s_who": s(100), "s_kind": s(101), "s_when": s(102)})
+          "n_kinds": len(ENFORCEMENT_KINDS), "s_who": s(100), "s_kind": s(101), "s_when": s(102)},
+         table="cases_enforcementaction")
 
     step("cases shared with agencies", """
         INSERT INTO cases_offendergroupobjectpermission (content_object_id, group_id, permission_id)
@@ -468,11 +471,11 @@ def generate(plan, context, step):
             (%(usernames)s::text[])[u], (%(actions)s::text[])[1 + pg_temp.pick(g, %(s_action)s, %(n_actions)s)],
             'cases.offender', offender_id::text, offender_id, '', (%(staff)s::bigint[])[u],
             (%(staff_agencies)s::bigint[])[u]
-        FROM src ORDER BY g
+        FROM src ORDER BY 1, g
     """, {**common, "rows": plan.counts["access_log"], "usernames": [u.username for u in staff],
           "staff_agencies": [u.agency_id for u in staff], "actions": ACCESS_ACTIONS,
           "n_actions": len(ACCESS_ACTIONS), "s_who": s(120), "s_user": s(121), "s_when": s(122),
-          "s_action": s(123)})
+          "s_action": s(123)}, table="cases_accesslogentry")
 
 
 def offender_queryset(context):
