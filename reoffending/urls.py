@@ -37,6 +37,7 @@ urlpatterns = [
     path("cases/", include("cases.import_urls")),
     path("api/v1/", include("reoffending.api_urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("pathways/", include("pathways.urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
 ]
