@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
@@ -11,10 +12,10 @@ from .security import admin_site_has_permission
 admin.site.has_permission = admin_site_has_permission
 
 
+@login_required
 def home(request):
     """Case workers start at the case list; analysts, who see numbers only, at the dashboard."""
-    user = request.user
-    if user.is_authenticated and not user.sees_people:
+    if not request.user.sees_people:
         return redirect("dashboard:index")
     return redirect("cases:list")
 
