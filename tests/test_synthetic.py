@@ -150,3 +150,16 @@ def test_same_seed_gives_the_same_partnership(db):
 def test_management_command_runs_tiny(db):
     call_command("generate_partnership", scale=TINY, seed=3, as_of=AS_OF, stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Offender.objects.count() == 100
+
+
+def test_pathway_actions_address_the_same_persons_needs(generated):
+    pathways = pytest.importorskip("pathways.models")
+    actions = pathways.Action.objects.all()
+    assert actions.count() == 500
+    assert pathways.NeedAssessment.objects.count() == 500
+    assert not actions.exclude(need__offender=F("offender")).exists()
+    assert not actions.exclude(need__pathway=F("pathway")).exists()
+    assert not actions.exclude(owner__isnull=True).exclude(owner__agency=F("owner_agency")).exists()
+    assert actions.filter(status__in=["open", "in_progress"]).exists()
+    assert pathways.Referral.objects.exists()
+    assert pathways.AccommodationStatus.objects.filter(on_release_day=True).exists()

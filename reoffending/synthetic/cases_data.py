@@ -192,6 +192,9 @@ def generate(plan, context, step):
         "staff": staff_ids, "n_staff": len(staff_ids),
     }
 
+    context["common"] = common
+    context["by_kind"] = by_kind
+
     def s(column):
         return plan.salt(column)
 
