@@ -228,14 +228,14 @@ def load_figures(measures, selected, dimension, slice_key, suppress, quarters=No
 
 
 def breakdown(measure, selected, dimension, suppress):
-    """One measure for one quarter across every slice of a dimension (one query)."""
+    """One measure for one quarter (and the one before, for the change) across every slice of a dimension."""
     options = dict(slice_options()[dimension])
-    rows = RollupValue.objects.filter(measure=measure.name, period_start=selected.start, dimension=dimension)
+    rows = RollupValue.objects.filter(
+        measure=measure.name, period_start__in=[selected.start, selected.previous().start], dimension=dimension
+    ).values_list("slice_key", "category", "period_start", "numerator", "denominator")
     raw = {}
-    for value in rows:
-        raw.setdefault(value.slice_key, {})[(value.category, selected.start)] = (
-            value.numerator, value.denominator or 0
-        )
+    for slice_key, category, start, numerator, denominator in rows:
+        raw.setdefault(slice_key, {})[(category, start)] = (numerator, denominator or 0)
     return [
         (key, label, MeasureFigures(measure, [selected], selected, suppress, raw.get(key, {})))
         for key, label in options.items()

@@ -13,7 +13,7 @@ SLICE_FIELDS = [
 class _FilterFields(forms.Form):
     """The fields, set up before GovukFormMixin styles them (it validates a bound form while doing so)."""
 
-    quarter = forms.ChoiceField(label="Quarter")
+    quarter = forms.ChoiceField(label="Quarter", required=False)
 
     def __init__(self, *args, quarters, options, default_quarter, **kwargs):
         super().__init__(*args, **kwargs)
@@ -22,11 +22,13 @@ class _FilterFields(forms.Form):
             (quarter.key, quarter.label + (" (so far)" if quarter == quarters[0] else "")) for quarter in quarters
         ]
         self.fields["quarter"].initial = default_quarter.key
+        self.fields["quarter"].widget.attrs["class"] = "govuk-!-width-full"
         for dimension in SLICE_FIELDS:
             label = Dimension(dimension).label
             self.fields[dimension.value] = forms.ChoiceField(
                 label=label, required=False, choices=[("", f"Any {label.lower()}"), *options[dimension]]
             )
+            self.fields[dimension.value].widget.attrs["class"] = "govuk-!-width-full"
 
 
 class DashboardFilterForm(GovukFormMixin, _FilterFields):
