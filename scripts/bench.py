@@ -1,0 +1,403 @@
+#!/usr/bin/env python
+"""Server-time benchmark on a large generated partnership (`make bench`).
+
+    python scripts/bench.py                 # generate reo_bench once if it is empty, then measure
+    python scripts/bench.py --repeats 40    # more samples per page
+    python scripts/bench.py sessions 50 --out test-artifacts/sessions.json   # signed-in sessions for locust
+
+Pages are requested in-process with Django's test Client (signed in and past the
+two-factor step, as the test suite's `client_for` does), so the figures are server
+time: views, templates and SQL, without the network or a browser. DEBUG is off.
+The database is DATABASE_URL (default reo_bench); it is created, migrated and
+filled by `generate_partnership --scale 1` (or --scale) the first time.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
+ARTIFACTS = ROOT / "test-artifacts"
+GENERATION_REPORT = ARTIFACTS / "bench-generation.json"
+
+# Targets from the performance brief, in milliseconds of server time at the 95th percentile.
+PAGE_TARGET_MS = 150
+IDENTIFIER_SEARCH_TARGET_MS = 50
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def ensure_database(scale):
+    """Create, migrate and fill the benchmark database when it holds no people yet."""
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    admin = psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
+                            password=config["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    with admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from cases.models import Offender
+
+    if Offender.objects.exists():
+        return
+    print(f"Generating the partnership at scale {scale} into {config['NAME']} (once) ...", flush=True)
+    from django.db import connection
+    from django.utils import timezone
+
+    from reoffending.management.commands.generate_partnership import generate
+    from reoffending.synthetic import Plan
+
+    report = generate(Plan.build(seed=2026, scale=scale, as_of=timezone.localdate()), log=print)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    vacuum = time.perf_counter() - started
+    ARTIFACTS.mkdir(exist_ok=True)
+    GENERATION_REPORT.write_text(json.dumps({
+        "scale": scale, "rows": report["rows"], "seconds": report["seconds"] + vacuum, "cpus": os.cpu_count(),
+        "steps": report["steps"],
+    }, indent=1))
+
+
+def signed_in_client(user):
+    """A test client signed in as `user` and verified with an authenticator app, like tests' client_for."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    try:
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+    except ImportError:
+        return client
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def busiest_offender_manager(kind):
+    from django.db.models import Count
+
+    from cases.models import Role, User
+
+    return (
+        User.objects.filter(agency__kind=kind, role=Role.OFFENDER_MANAGER, is_active=True)
+        .annotate(cases=Count("caseload")).order_by("-cases", "pk").first()
+    )
+
+
+def url_for(name, *args):
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+class Bench:
+    def __init__(self, repeats):
+        self.repeats = repeats
+        self.rows = []
+
+    def time_requests(self, label, client, urls, target_ms=None, note=""):
+        """Request each URL (cycling) `repeats` times after two warm-up requests; record server time."""
+        if not urls or urls[0] is None:
+            self.rows.append({"label": label, "note": note or "not built yet"})
+            return
+        for url in urls[:2]:
+            client.get(url)
+        timings, failures = [], 0
+        for index in range(self.repeats):
+            url = urls[index % len(urls)]
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                failures += 1
+        self.rows.append({
+            "label": label, "median": statistics.median(timings), "p95": percentile(timings, 0.95),
+            "n": len(timings), "target": target_ms, "failures": failures, "note": note,
+        })
+
+    def add(self, label, value, unit, note=""):
+        self.rows.append({"label": label, "value": value, "unit": unit, "note": note})
+
+    def print_table(self):
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\nCPU cores: {os.cpu_count()}   load average: {load}\n")
+        print(f"| {'Measure':<44} | {'median ms':>9} | {'p95 ms':>8} | {'n':>4} | {'target':>9} | note")
+        print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|{'-' * 6}|{'-' * 11}|------")
+        for row in self.rows:
+            if "median" in row:
+                target = f"<= {row['target']}" if row["target"] else ""
+                verdict = "" if not row["target"] else ("met" if row["p95"] <= row["target"] else "MISSED")
+                note = " ".join(x for x in [verdict, row["note"], f"{row['failures']} non-200" if row[
+                    "failures"] else ""] if x)
+                print(f"| {row['label']:<44} | {row['median']:9.1f} | {row['p95']:8.1f} | {row['n']:>4} | "
+                      f"{target:>9} | {note}")
+            elif "value" in row:
+                print(f"| {row['label']:<44} | {row['value']:>9} | {'':>8} | {'':>4} | {row['unit']:>9} | "
+                      f"{row['note']}")
+            else:
+                print(f"| {row['label']:<44} | {'-':>9} | {'-':>8} | {'':>4} | {'':>9} | {row['note']}")
+
+
+def bench_pages(bench):
+    from django.apps import apps
+
+    from cases.models import Agency, Offender, Role, User
+
+    user = busiest_offender_manager(Agency.Kind.POLICE)
+    client = signed_in_client(user)
+    visible = Offender.objects.visible_to(user)
+    print(f"Offender manager {user.username}: {visible.count():,} people visible, "
+          f"{Offender.objects.filter(lead_offender_manager=user).count():,} on their caseload", flush=True)
+    rng = random.Random(2026)  # noqa: S311 - a repeatable sample, not a secret
+    sample_ids = sorted(visible.values_list("pk", flat=True)[:100_000:997])
+    sample = Offender.objects.filter(pk__in=rng.sample(sample_ids, min(40, len(sample_ids))))
+    some_person = sample[0]
+    area_id, agency_id = some_person.area_id, some_person.lead_agency_id
+    case_list = url_for("cases:list")
+
+    def list_url(query):
+        return f"{case_list}?{query}"
+
+    bench.time_requests("Case list, no filter", client, [case_list], PAGE_TARGET_MS)
+    for label, query in [
+        ("cohort IOM", "cohort=iom"), ("cohort MAPPA", "cohort=mappa"), ("RAG red", "rag_status=red"),
+        ("area", f"area={area_id}"), ("lead agency", f"lead_agency={agency_id}"), ("my caseload", "mine=on"),
+        ("sort by RAG", "sort=rag"), ("sort by last updated", "sort=-updated"), ("sort by date of birth", "sort=dob"),
+        ("cohort + RAG + area", f"cohort=iom&rag_status=red&area={area_id}"), ("page 200", "page=200"),
+    ]:
+        bench.time_requests(f"Case list, {label}", client, [list_url(query)], PAGE_TARGET_MS)
+    surnames = [p.last_name for p in sample[:10]]
+    bench.time_requests("Case list, search by surname", client, [list_url(f"q={name}") for name in surnames],
+                        PAGE_TARGET_MS)
+    bench.time_requests("Case list, search by first name and surname", client,
+                        [list_url(f"q={p.first_names}+{p.last_name}") for p in sample[:10]], PAGE_TARGET_MS)
+    bench.time_requests("Case list, search by PNC number", client,
+                        [list_url(f"q={p.pnc_number}") for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS)
+    crns = [p.crn for p in sample if p.crn]
+    bench.time_requests("Case list, search by CRN", client, [list_url(f"q={crn}") for crn in crns[:20]],
+                        IDENTIFIER_SEARCH_TARGET_MS)
+    bench.time_requests("Case page (40 different people)", client,
+                        [url_for("cases:detail", p.pk) for p in sample], PAGE_TARGET_MS)
+
+    pathways_owner = user
+    if apps.is_installed("pathways") and url_for("pathways:my_actions"):
+        from django.db.models import Count, Q
+
+        pathways_owner = (
+            User.objects.filter(role=Role.OFFENDER_MANAGER)
+            .annotate(open_actions=Count("owned_actions", filter=Q(owned_actions__status__in=["open", "in_progress"])))
+            .order_by("-open_actions", "pk").first()
+        )
+        note = f"{pathways_owner.open_actions} open actions"
+        bench.time_requests("My actions", signed_in_client(pathways_owner), [url_for("pathways:my_actions")],
+                            PAGE_TARGET_MS, note=note)
+    else:
+        bench.time_requests("My actions", client, [None])
+
+    agenda_urls = agenda_urls_for_bench()
+    chair = User.objects.filter(role=Role.PANEL_CHAIR, agency__kind=Agency.Kind.POLICE).order_by("pk").first()
+    bench.time_requests("Panel agenda generation", signed_in_client(chair) if agenda_urls else client,
+                        agenda_urls or [None], PAGE_TARGET_MS)
+
+    dashboard = url_for("dashboard:index")
+    analyst = User.objects.filter(role=Role.ANALYST).order_by("pk").first()
+    bench.time_requests("Dashboard page (analyst)", signed_in_client(analyst) if dashboard else client,
+                        [dashboard], note="reads the roll-up tables")
+    people_api = url_for("api:person-list")
+    bench.time_requests("API list of people (page 1)", client, [people_api], PAGE_TARGET_MS)
+    if people_api:
+        bench.time_requests("API list of people, search by PNC", client,
+                            [f"{people_api}?q={p.pnc_number}" for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS)
+
+
+def agenda_urls_for_bench():
+    """The agenda of the latest meetings of a few panels, when the panels app offers an agenda page."""
+    from django.apps import apps
+
+    if not apps.is_installed("panels"):
+        return []
+    try:
+        Meeting = apps.get_model("panels", "Meeting")
+    except LookupError:
+        return []
+    for name in ("panels:agenda", "panels:meeting_agenda", "panels:meeting"):
+        meetings = list(Meeting.objects.order_by("-pk")[:5])
+        if meetings and url_for(name, meetings[0].pk):
+            return [url_for(name, m.pk) for m in meetings]
+    return []
+
+
+def bench_rollup(bench, quarters):
+    try:
+        from dashboard.management.commands.benchmark_dashboard import baseline_sql
+        from dashboard.measures import all_measures
+        from dashboard.models import RollupRun
+        from dashboard.periods import reporting_quarters
+        from dashboard.rollup import run_rollup
+    except ImportError:
+        bench.add("Full roll-up", "-", "", "dashboard roll-up not built yet")
+        return
+    from django.db import connection
+
+    periods = reporting_quarters(count=quarters)
+    measures = all_measures()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for measure in measures:
+            sql, params = baseline_sql(measure, periods)
+            cursor.execute(sql, params)
+            cursor.fetchall()
+    floor = time.perf_counter() - started
+    started = time.perf_counter()
+    run = run_rollup(quarters=periods, measures=measures)
+    rollup = time.perf_counter() - started
+    ok = run.status == RollupRun.Status.SUCCEEDED
+    ratio = rollup / max(floor, 1e-9)
+    bench.add(f"SQL floor: {len(measures)} measures x {len(periods)} quarters", f"{floor:.1f}", "s",
+              "hand-written aggregate pass, quarter totals only")
+    verdict = "met" if ok and ratio <= 3 and rollup < 120 else "MISSED"
+    bench.add("Full roll-up (all measures, slices, quarters)", f"{rollup:.1f}", "s",
+              f"{ratio:.2f}x the floor (target <= 3x and < 120 s: {verdict}); {run.rows_written:,} rows"
+              + ("" if ok else f"; run {run.status}: {run.error}"))
+
+
+def bench_import(bench, rows_wanted):
+    """Import a CSV of new and known people through the real import service, then roll it back."""
+    try:
+        from cases.imports import apply_rows, read_rows
+    except ImportError:
+        bench.add("Import", "-", "", "bulk import not built yet")
+        return
+    import csv
+    import io
+
+    from django.db import transaction
+
+    from cases.models import Agency, Area, Offender
+
+    user = busiest_offender_manager(Agency.Kind.POLICE)
+    area = Area.objects.order_by("pk").first()
+    known = list(Offender.objects.filter(lead_agency=user.agency).order_by("pk")
+                 .values_list("pnc_number", flat=True)[: rows_wanted // 2])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["pnc_number", "first_names", "last_name", "date_of_birth", "gender", "area", "rag_status"])
+    for index in range(rows_wanted):
+        if index < len(known):
+            writer.writerow([known[index], "", "", "", "", "", ["red", "amber", "green"][index % 3]])
+        else:
+            writer.writerow([f"2024/{9000000 + index:07d}Z", "Imported", f"Person{index}", "1990-01-31", "male",
+                             area.code, "amber"])
+    rows, _ = read_rows("bench.csv", buffer.getvalue().encode())
+
+    class Rollback(Exception):
+        pass
+
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            report = apply_rows(user, rows, filename="bench.csv")
+            elapsed = time.perf_counter() - started
+            raise Rollback
+    except Rollback:
+        pass
+    counts = report.get("counts", report) if isinstance(report, dict) else {}
+    bench.add(f"Import of {len(rows):,} rows (half new, half updates)", f"{len(rows) / elapsed:,.0f}",
+              "rows/s", f"{elapsed:.1f} s, rolled back; {counts}")
+
+
+def report_generation(bench):
+    if GENERATION_REPORT.exists():
+        data = json.loads(GENERATION_REPORT.read_text())
+        bench.add(f"Generation at scale {data['scale']} ({data['rows']:,} rows)",
+                  f"{data['rows'] / data['seconds']:,.0f}", "rows/s",
+                  f"{data['seconds']:.0f} s in all on {data['cpus']} cores (target < 600 s)")
+    else:
+        bench.add("Generation", "-", "", "database generated outside this script")
+
+
+def make_sessions(count, out):
+    """Signed-in, two-factor-verified sessions for `count` offender managers, for the load test."""
+    from django.conf import settings
+
+    from cases.models import Agency, Offender, Role, User
+
+    users = list(
+        User.objects.filter(role=Role.OFFENDER_MANAGER, agency__kind__in=[Agency.Kind.POLICE, Agency.Kind.PROBATION])
+        .order_by("pk")[:count]
+    )
+    sessions = []
+    for user in users:
+        client = signed_in_client(user)
+        people = list(Offender.objects.visible_to(user).order_by("?").values_list("pk", flat=True)[:50])
+        sessions.append({
+            "username": user.username, "cookie": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "people": people, "surnames": list(
+                Offender.objects.filter(pk__in=people[:10]).values_list("last_name", flat=True)),
+            "pncs": list(Offender.objects.filter(pk__in=people[:10]).values_list("pnc_number", flat=True)),
+        })
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps({"cookie_name": settings.SESSION_COOKIE_NAME, "sessions": sessions}))
+    print(f"Wrote {len(sessions)} signed-in sessions to {out}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="bench", choices=["bench", "sessions", "prepare"])
+    parser.add_argument("count", nargs="?", type=int, default=50)
+    parser.add_argument("--out", default=str(ARTIFACTS / "sessions.json"))
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--quarters", type=int, default=20)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--skip-rollup", action="store_true")
+    args = parser.parse_args()
+
+    ensure_database(args.scale)
+    if args.what == "prepare":
+        return
+    if args.what == "sessions":
+        make_sessions(args.count, args.out)
+        return
+    bench = Bench(args.repeats)
+    bench_pages(bench)
+    if args.skip_rollup:
+        bench.add("Full roll-up", "-", "", "skipped (--skip-rollup)")
+    else:
+        bench_rollup(bench, args.quarters)
+    bench_import(bench, args.import_rows)
+    report_generation(bench)
+    bench.print_table()
+
+
+if __name__ == "__main__":
+    main()
