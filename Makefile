@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: install assets demo test lint bench clean
+.PHONY: install assets demo test lint bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,20 @@ test: install assets
 	scripts/chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/reo_bench
+BENCH_ENV := DATABASE_URL=$(BENCH_DB) DJANGO_SETTINGS_MODULE=bench_settings PYTHONPATH=scripts
+
+## Generate a 100,000-person partnership into reo_bench (once, a few minutes) and report server times
+bench: install
+	scripts/services.sh
+	$(BENCH_ENV) $(BIN)/python scripts/bench.py
+
+## 50 signed-in users for 60 s against gunicorn on the same data: errors, p95 and throughput
+loadtest: install
+	scripts/services.sh
+	$(BENCH_ENV) $(BIN)/python scripts/bench.py sessions 50 --out test-artifacts/sessions.json
+	BIN=$(BIN) scripts/loadtest.sh
 
 lint: install
 	$(BIN)/ruff check .
