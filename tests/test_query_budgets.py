@@ -122,3 +122,37 @@ def test_case_page_queries_do_not_grow_with_history(partnership, client_for, dja
     assert large == small
     with django_assert_max_num_queries(CASE_PAGE_BUDGET):
         client.get(url)
+
+
+MY_ACTIONS_BUDGET = 14
+
+
+def add_actions(partnership, count):
+    """Open actions owned by the police offender manager, on different people, some overdue."""
+    pathways = pytest.importorskip("pathways.models")
+    pathway = pathways.Pathway.objects.order_by("order").first()
+    today = timezone.localdate()
+    for index in range(count):
+        person = OffenderFactory(area=partnership.area, lead_agency=partnership.police,
+                                 lead_offender_manager=partnership.police_om)
+        pathways.Action.objects.create(
+            offender=person, pathway=pathway, description=f"Action {index}", owner_agency=partnership.police,
+            owner=partnership.police_om, raised_on=today - datetime.timedelta(days=60),
+            due_on=today + datetime.timedelta(days=index - count // 2),
+            status="in_progress" if index % 3 else "open",
+        )
+
+
+@pytest.mark.parametrize("query", [{}, {"whose": "agency"}, {"due": "overdue"}, {"due": "soon"}],
+                         ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()) or "mine")
+def test_my_actions_queries_do_not_grow_with_the_list(partnership, client_for, query,
+                                                      django_assert_max_num_queries):
+    url = url_or_skip("pathways:my_actions")
+    client = client_for(partnership.police_om)
+    add_actions(partnership, 2)
+    small = count_queries(client, url, query)
+    add_actions(partnership, 70)
+    large = count_queries(client, url, query)
+    assert large == small
+    with django_assert_max_num_queries(MY_ACTIONS_BUDGET):
+        client.get(url, query)
