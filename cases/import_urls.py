@@ -8,6 +8,7 @@ app_name = "transfer"
 
 urlpatterns = [
     path("import/", import_views.upload, name="import_upload"),
+    path("import/template.csv", import_views.template_file, name="import_template"),
     path("import/<str:job_id>/", import_views.job, name="import_job"),
     path("import/<str:job_id>/confirm/", import_views.confirm, name="import_confirm"),
     path("export/", import_views.export, name="export"),
