@@ -237,7 +237,11 @@ def generate(plan, context, step):
                  ELSE '' END,
             pg_temp.rnd(g, %(s_flags)s) < 0.05, pg_temp.rnd(g, %(s_flags)s + 1) < 0.15,
             pg_temp.rnd(g, %(s_flags)s + 2) < 0.10, rg >= 0.80 AND rg < 0.98 AND pg_temp.rnd(g, %(s_flags)s + 3) < 0.5,
-            '',
+            -- The status the RAG history below ends on (same hashes), so no second pass over the people.
+            CASE WHEN pg_temp.rnd(g, %(s_rag_none)s) < 0.03 THEN ''
+                 ELSE (%(statuses)s::text[])[1 + mod(pg_temp.pick(g * 8 + 1, %(s_rag_step)s, 3) + (
+                     SELECT coalesce(sum(1 + pg_temp.pick(g * 8 + j, %(s_rag_step)s, 2)), 0)::integer
+                     FROM generate_series(2, 1 + pg_temp.pick(g, %(s_rag_k)s, 7)) AS j), 3)] END,
             CASE WHEN pg_temp.rnd(g, %(s_review)s) < 0.8
                  THEN %(as_of)s::date - 30 + pg_temp.pick(g, %(s_review)s + 1, 400) END,
             %(as_of_ts)s::timestamptz - make_interval(days => pg_temp.pick(g, %(s_created)s, %(days)s)),
@@ -257,6 +261,7 @@ def generate(plan, context, step):
         "s_lead": s(1), "s_gender": s(2), "s_first": s(3), "s_last": s(4), "s_dob": s(5), "s_eth": s(6),
         "s_addr": s(7), "s_pc": s(9), "s_pnc": s(11), "s_crn": s(13), "s_prison": s(15), "s_flags": s(16),
         "s_review": s(20), "s_created": s(22), "s_om": s(24),
+        "statuses": RAG_STATUSES, "s_rag_none": s(40), "s_rag_k": s(41), "s_rag_step": s(42),
     }, table="cases_offender")
     step("reset offender id sequence", """
         SELECT setval(pg_get_serial_sequence('cases_offender', 'id'),
@@ -343,12 +348,6 @@ def generate(plan, context, step):
         **common, "statuses": RAG_STATUSES, "reasons": RAG_REASONS,
         "s_none": s(40), "s_k": s(41), "s_step": s(42), "s_reason": s(43), "s_when": s(44), "s_src": s(45),
     }, table="cases_ragchange")
-    step("current RAG status", """
-        UPDATE cases_offender o SET rag_status = latest.to_status
-        FROM (SELECT DISTINCT ON (offender_id) offender_id, to_status FROM cases_ragchange
-              WHERE offender_id > %(base)s ORDER BY offender_id, changed_at DESC, id DESC) AS latest
-        WHERE o.id = latest.offender_id
-    """, common, table="cases_offender")
 
     step("supervision", """
         WITH rows AS (
