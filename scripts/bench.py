@@ -4,6 +4,7 @@
     python scripts/bench.py                 # generate reo_bench once if it is empty, then measure
     python scripts/bench.py --repeats 40    # more samples per page
     python scripts/bench.py sessions 50 --out test-artifacts/sessions.json   # signed-in sessions for locust
+    python scripts/bench.py explain         # EXPLAIN ANALYZE of the case list for every filter, sort and search
 
 Pages are requested in-process with Django's test Client (signed in and past the
 two-factor step, as the test suite's `client_for` does), so the figures are server
@@ -345,6 +346,54 @@ def report_generation(bench):
         bench.add("Generation", "-", "", "database generated outside this script")
 
 
+BIG_TABLES = ("cases_offender", "cases_cohortmembership", "cases_appointment", "cases_ragchange", "cases_alias",
+              "cases_accesslogentry", "cases_casenote", "cases_offence", "pathways_action")
+
+
+def case_list_queries(user):
+    """(label, query string) of every filter, sort and search the case list offers."""
+    from cases.models import Offender
+
+    person = Offender.objects.visible_to(user).exclude(crn="").order_by("pk")[100]
+    return [
+        ("no filter", {}), ("cohort iom", {"cohort": "iom"}), ("cohort youth", {"cohort": "youth"}),
+        ("rag red", {"rag_status": "red"}), ("area", {"area": person.area_id}),
+        ("lead agency", {"lead_agency": person.lead_agency_id}), ("mine", {"mine": "on"}),
+        ("sort name desc", {"sort": "-name"}), ("sort rag", {"sort": "rag"}), ("sort updated", {"sort": "-updated"}),
+        ("sort dob", {"sort": "dob"}), ("search surname", {"q": person.last_name}),
+        ("search first+surname", {"q": f"{person.first_names} {person.last_name}"}),
+        ("search prefix", {"q": person.last_name[:3]}), ("search PNC", {"q": person.pnc_number}),
+        ("search CRN", {"q": person.crn}),
+    ]
+
+
+def explain_case_list():
+    """EXPLAIN ANALYZE the case list's page and count queries for every filter, sort and search."""
+    from django.db import connection
+
+    from cases.filters import CaseFilter
+    from cases.models import Agency, Offender
+
+    user = busiest_offender_manager(Agency.Kind.POLICE)
+    for label, data in case_list_queries(user):
+        queryset = CaseFilter(data, queryset=Offender.objects.visible_to(user), user=user).qs
+        page_sql, params = queryset.select_related("area", "lead_agency", "lead_offender_manager")[:25].query \
+            .sql_with_params()
+        count_sql, count_params = queryset.order_by().values("pk").query.sql_with_params()
+        for kind, sql, sql_params in [
+            # SQL compiled by Django from the queryset; every value is a parameter.
+            ("page", page_sql, params), ("count", f"SELECT count(*) FROM ({count_sql}) AS q", count_params),  # noqa: S608
+        ]:
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT TEXT) {sql}", sql_params)
+                plan = [row[0] for row in cursor.fetchall()]
+            seq = sorted({t for line in plan for t in BIG_TABLES if f"Seq Scan on {t} " in line + " "})
+            total = next((line for line in plan if line.startswith("Execution Time")), "")
+            print(f"{label:<22} {kind:<5} {total:<28} seq scans: {', '.join(seq) or '-'}")
+            if os.environ.get("EXPLAIN_VERBOSE"):
+                print("\n".join("    " + line for line in plan))
+
+
 def make_sessions(count, out):
     """Signed-in, two-factor-verified sessions for `count` offender managers, for the load test."""
     from django.conf import settings
@@ -372,7 +421,7 @@ def make_sessions(count, out):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="bench", choices=["bench", "sessions", "prepare"])
+    parser.add_argument("what", nargs="?", default="bench", choices=["bench", "sessions", "prepare", "explain"])
     parser.add_argument("count", nargs="?", type=int, default=50)
     parser.add_argument("--out", default=str(ARTIFACTS / "sessions.json"))
     parser.add_argument("--scale", type=float, default=1.0)
@@ -384,6 +433,9 @@ def main():
 
     ensure_database(args.scale)
     if args.what == "prepare":
+        return
+    if args.what == "explain":
+        explain_case_list()
         return
     if args.what == "sessions":
         make_sessions(args.count, args.out)
