@@ -10,7 +10,8 @@ from cases.models import Appointment, RagChange, RagStatus
 
 from .browser import give_authenticator_app
 
-pytestmark = pytest.mark.browser
+# Seeded reference data (the pathways catalogue) is put back for each test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PNC = "2015/0123456X"
 
