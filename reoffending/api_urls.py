@@ -6,12 +6,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from cases import api as cases_api
+from pathways import api as pathways_api
 
 router = SimpleRouter(use_regex_path=False)
 router.register("people", cases_api.PersonViewSet, basename="person")
 router.register("people/<int:person_pk>/memberships", cases_api.MembershipViewSet, basename="person-membership")
 router.register("people/<int:person_pk>/rag-changes", cases_api.RagChangeViewSet, basename="person-rag-change")
 router.register("people/<int:person_pk>/appointments", cases_api.AppointmentViewSet, basename="person-appointment")
+router.register("people/<int:person_pk>/needs", pathways_api.PersonNeedViewSet, basename="person-need")
+router.register("people/<int:person_pk>/actions", pathways_api.PersonActionViewSet, basename="person-action")
+router.register("people/<int:person_pk>/referrals", pathways_api.PersonReferralViewSet, basename="person-referral")
+router.register("actions", pathways_api.ActionViewSet, basename="action")
+router.register("referrals", pathways_api.ReferralViewSet, basename="referral")
+router.register("pathways", pathways_api.PathwayViewSet, basename="pathway")
+router.register("services", pathways_api.ServiceViewSet, basename="service")
 
 app_name = "api"
 

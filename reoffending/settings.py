@@ -244,7 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # from this site's static files: no CDN, fits the Content Security Policy
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RagStatusEnum": "cases.models.RagStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "RagStatusEnum": "cases.models.RagStatus",
+        "ActionStatusEnum": "pathways.models.ActionStatus",
+        "ReferralStatusEnum": "pathways.models.ReferralStatus",
+    },
 }
 
 LOGGING = {
