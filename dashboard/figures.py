@@ -227,9 +227,9 @@ def load_figures(measures, selected, dimension, slice_key, suppress, quarters=No
     ]
 
 
-def breakdown(measure, selected, dimension, suppress):
+def breakdown(measure, selected, dimension, suppress, options=None):
     """One measure for one quarter (and the one before, for the change) across every slice of a dimension."""
-    options = dict(slice_options()[dimension])
+    options = dict((options or slice_options())[dimension])
     rows = RollupValue.objects.filter(
         measure=measure.name, period_start__in=[selected.start, selected.previous().start], dimension=dimension
     ).values_list("slice_key", "category", "period_start", "numerator", "denominator")

@@ -17,6 +17,7 @@ class _FilterFields(forms.Form):
 
     def __init__(self, *args, quarters, options, default_quarter, **kwargs):
         super().__init__(*args, **kwargs)
+        self.options = options
         self.default_quarter = default_quarter
         self.fields["quarter"].choices = [
             (quarter.key, quarter.label + (" (so far)" if quarter == quarters[0] else "")) for quarter in quarters

@@ -130,7 +130,7 @@ def measure_detail(request, name):
     suppress = suppresses_small_numbers(request.user)
     figures = load_figures([measure], quarter, dimension, slice_key, suppress)[0]
     by = _breakdown_dimension(request)
-    rows = breakdown(measure, quarter, by, suppress)
+    rows = breakdown(measure, quarter, by, suppress, form.options)
     return render(request, "dashboard/measure.html", {
         "form": form, "quarter": quarter, "slice_label": slice_label, "query": query, "suppress": suppress,
         "item": _items(request, [figures], dimension, slice_key)[0],
@@ -152,7 +152,7 @@ def _export_rows(request, measure):
         if measure.kind in {"rate", "ratio"}:
             header.append("Denominator")
         rows = []
-        for _, label, item in breakdown(measure, quarter, by, suppress):
+        for _, label, item in breakdown(measure, quarter, by, suppress, form.options):
             row = [label, item.cell(quarter).text, item.change]
             if measure.kind in {"rate", "ratio"}:
                 row.append(item.denominator_cell(quarter).text)

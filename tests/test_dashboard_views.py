@@ -169,7 +169,7 @@ class TestPages:
     ):
         client = client_for(partnership.analyst)
         run_rollup(quarters=[QUARTER])
-        with django_assert_max_num_queries(12) as small:
+        with django_assert_max_num_queries(15) as small:
             client.get(reverse(name))
         people = [OffenderFactory(area=partnership.area, lead_agency=AgencyFactory(area=partnership.area))
                   for _ in range(30)]
@@ -179,6 +179,34 @@ class TestPages:
         with django_assert_max_num_queries(len(small.captured_queries)):
             response = client.get(reverse(name))
         assert response.status_code == 200
+
+    def test_measure_page_query_count_does_not_grow_with_the_slices(
+        self, partnership, client_for, django_assert_max_num_queries
+    ):
+        client = client_for(partnership.police_om)
+        url = reverse("dashboard:measure", args=["cohort_entries"]) + "?by=agency"
+        run_rollup(quarters=[QUARTER])
+        with django_assert_max_num_queries(15) as small:
+            client.get(url)
+        for _ in range(15):
+            join([OffenderFactory(area=partnership.area, lead_agency=AgencyFactory(area=partnership.area))])
+        run_rollup(quarters=[QUARTER.previous(), QUARTER])
+        with django_assert_max_num_queries(len(small.captured_queries)):
+            response = client.get(url)
+        assert len(response.context["breakdown"]) >= 15
+
+    def test_breakdown_shows_the_change_on_the_previous_quarter(self, partnership, client_for):
+        join([OffenderFactory(area=partnership.area, lead_agency=partnership.police) for _ in range(9)])
+        earlier = [OffenderFactory(area=partnership.area, lead_agency=partnership.police) for _ in range(6)]
+        for person in earlier:
+            MembershipFactory(offender=person, cohort=Cohort.IOM, started_on=QUARTER.previous().start)
+        run_rollup(quarters=[QUARTER.previous(), QUARTER])
+        response = client_for(partnership.police_om).get(
+            reverse("dashboard:measure", args=["cohort_entries"]), {"quarter": QUARTER.key, "by": "area"}
+        )
+        northtown = next(row for row in response.context["breakdown"] if row[0] == partnership.area.name)
+        assert northtown[1].text == "9"
+        assert northtown[2] == "Up 3 (50%)"
 
     def test_pages_have_no_inline_scripts_or_styles(self, partnership, large_cohort, client_for):
         client = client_for(partnership.police_om)
