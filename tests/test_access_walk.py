@@ -17,6 +17,7 @@ identifiers. Routes without ids are requested with searches for the person.
 
 import datetime
 import decimal
+import html
 import io
 import re
 import uuid
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.contrib.admindocs.views import extract_views_from_urlpatterns, simplify_regex
 from django.db import models, transaction
 from django.test import Client
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -392,3 +393,44 @@ def test_walk_report_models_without_a_secret_row_and_routes_the_lead_agency_cann
             print(f"\n[access walk] lead agency refused too: {line}")
     assert "cases.Offender" not in world.uncreated
     assert len(unreached) < len(ID_ROUTES)
+
+
+LINK = re.compile(r'(?:href|action)="(/[^"#]*)"')
+MAX_LINKED_PAGES = 300
+
+
+def linked_urls(client, urls):
+    """Local links and form targets on the pages the client can open (drill-downs, exports, filters, pages)."""
+    found = set()
+    for url in urls:
+        response = client.get(url)
+        if response.status_code == 200 and "html" in response.get("Content-Type", ""):
+            found.update(html.unescape(link) for link in LINK.findall(response.content.decode()))
+    return found
+
+
+@pytest.mark.django_db
+def test_pages_linked_from_the_lead_agencys_pages_never_show_the_person_to_outsiders(world):
+    """Routes with names rather than ids (a measure's drill-down, an export format) are reached through the
+    links on the pages the lead agency sees: every such link is then opened by everyone else."""
+    lead = verified_client(world.staff[("police", Role.OFFENDER_MANAGER)])
+    walked = {r.path_template for r in PLAIN_ROUTES} | {r.url(SECRET_PK) for r in ID_ROUTES}
+    skipped_paths = {reverse(name) for name in SKIPPED_NAMES}
+    links = sorted(
+        link for link in linked_urls(lead, sorted(walked))
+        if link not in walked and link.split("?")[0] not in skipped_paths
+        and not link.startswith((settings.STATIC_URL, "/admin/"))
+    )[:MAX_LINKED_PAGES]
+    assert links, "the lead agency's pages should link somewhere"
+    problems = []
+    # One member of staff of each other agency keeps this to a few thousand requests.
+    one_per_agency = {key: (key, role, user) for (key, role), user in reversed(world.outsiders())}
+    for key, role, user in one_per_agency.values():
+        client = verified_client(user)
+        for link in links:
+            response = client.get(link)
+            if response.status_code >= 500:
+                problems.append(f"GET {link} as {key} {role}: {response.status_code}")
+            if leaks := leaked_markers(response):
+                problems.append(f"GET {link} as {key} {role}: response contains {leaks}")
+    assert not problems, "\n".join(problems)
