@@ -3,7 +3,8 @@
 Statistical disclosure control: for users who see numbers only (analysts, the board),
 a count from 1 to 4 is shown as "<5", and a percentage or ratio built on such a count
 (numerator or denominator) is not shown at all, nor is a change between quarters when
-either quarter's figure is hidden. Zero is not disclosive and is shown.
+either quarter's figure is hidden. Zero is not disclosive and is shown. In a mix (RAG status, say) a second category is
+hidden when one alone would let the hidden figure be worked out from the total.
 """
 
 from dataclasses import dataclass, field
@@ -130,13 +131,31 @@ class MeasureFigures:
             return rate_cell(numerator, denominator, self.suppress, percent=kind == RATE)
         if category is None:
             return count_cell(self.total(quarter), self.suppress)
-        return count_cell(self._raw(quarter, category)[0], self.suppress)
+        return self.mix_cells(quarter)[category]
+
+    def mix_cells(self, quarter):
+        """A mix's category cells, with complementary suppression.
+
+        When exactly one category is hidden and the total is shown, the hidden one could
+        be worked out by subtraction, so the next smallest category is hidden as well.
+        """
+        counts = {key: self._raw(quarter, key)[0] for key, _ in self.measure.categories}
+        cells = {key: count_cell(count, self.suppress) for key, count in counts.items()}
+        hidden = [key for key, cell in cells.items() if cell.hidden]
+        if self.suppress and len(hidden) == 1 and not is_small(self.total(quarter)):
+            others = [(count, key) for key, count in counts.items() if key not in hidden and count > 0]
+            if others:
+                _, partner = min(others)
+                cells[partner] = Cell(SUPPRESSED_TEXT, None, hidden=True)
+        return cells
 
     def total(self, quarter):
         return sum(self._raw(quarter, key)[0] for key, _ in self.measure.categories)
 
     def share(self, quarter, category):
         """A category's share of the mix, as a percentage cell (hidden around small numbers)."""
+        if self.mix_cells(quarter)[category].hidden:
+            return Cell(SUPPRESSED_TEXT, None, hidden=True)
         return rate_cell(self._raw(quarter, category)[0], self.total(quarter), self.suppress)
 
     def denominator_cell(self, quarter):

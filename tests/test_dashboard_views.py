@@ -297,3 +297,19 @@ def test_board_report_prints_every_measure(partnership, large_cohort, client_for
     html = page_text(response)
     for label in ["Proven reoffending rate", "RAG status at the end of the quarter", "Enforcement actions"]:
         assert label in html
+
+
+def test_a_hidden_category_cannot_be_worked_out_from_the_total(db):
+    from dashboard.figures import MeasureFigures
+    from dashboard.measures import get_measure
+
+    quarter = QUARTER
+    raw = {("red", quarter.start): (3, 0), ("amber", quarter.start): (9, 0), ("green", quarter.start): (20, 0)}
+    figures = MeasureFigures(get_measure("rag_mix"), [quarter], quarter, True, raw)
+    cells = figures.mix_cells(quarter)
+    assert cells["red"].text == "<5"
+    assert cells["amber"].hidden and cells["amber"].text == "Not shown"
+    assert cells["green"].text == "20"
+    assert figures.cell(quarter).text == "32"
+    unsuppressed = MeasureFigures(get_measure("rag_mix"), [quarter], quarter, False, raw).mix_cells(quarter)
+    assert [cell.text for cell in unsuppressed.values()] == ["3", "9", "20"]
