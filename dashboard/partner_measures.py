@@ -1,5 +1,6 @@
 # ruff: noqa: S608 - SQL is assembled from table names and constants only; values are always parameters.
-"""Measures drawn from the pathways app (accommodation, ETE, treatment, referrals) and the panels app.
+"""Measures drawn from the pathways app (accommodation, ETE, treatment, referrals) and the panels app
+(Checkpoint contracts, panel actions).
 
 Pathway facts are dated records (a new status is a new row), so "the status at the end
 of the quarter" is the latest record effective on or before that day. The row shape is
@@ -170,4 +171,66 @@ PATHWAY_MEASURES = [
     ),
 ]
 
-MEASURES = [*PATHWAY_MEASURES]
+def _checkpoint_outcomes(t):
+    person = (
+        "SELECT q.q_start, c.offender_id, c.agency_id, c.outcome AS category, 1 AS num, 0 AS den FROM quarters q "
+        f"JOIN {t.panels_checkpointcontract} c ON c.outcome_on >= q.q_start AND c.outcome_on <= q.q_end "
+        "WHERE c.outcome <> ''"
+    )
+    return "", person, None
+
+
+def _checkpoint_started_with(flag):
+    def build(t):
+        person = (
+            f"SELECT q.q_start, c.offender_id, c.agency_id, '' AS category, CASE WHEN c.{flag} THEN 1 ELSE 0 END "
+            f"AS num, 1 AS den FROM quarters q JOIN {t.panels_checkpointcontract} c "
+            "ON c.started_on >= q.q_start AND c.started_on <= q.q_end"
+        )
+        return "", person, None
+
+    return build
+
+
+def _panel_actions(t):
+    # Open on the last day of the quarter (today for the quarter still running), by the agency that owns it.
+    person = (
+        "SELECT q.q_start, a.offender_id, a.owner_agency_id AS agency_id, "
+        "CASE WHEN a.due_on < q.q_asof THEN 'overdue' ELSE 'not_yet_due' END AS category, 1 AS num, 0 AS den "
+        f"FROM quarters q JOIN {t.pathways_action} a ON a.raised_on <= q.q_asof "
+        "AND (a.completed_on IS NULL OR a.completed_on > q.q_asof) "
+        f"JOIN {t.panels_meetingaction} ma ON ma.action_id = a.id"
+    )
+    return "", person, None
+
+
+PANEL_MEASURES = [
+    Measure(
+        "checkpoint_outcomes", "Checkpoint outcomes",
+        "Checkpoint contracts that ended in the quarter: completed (no prosecution), failed or reoffended.",
+        MIX, _checkpoint_outcomes, categories=_pathway_choices("panels.CheckpointContract", "Outcome"),
+        unit="contracts", source_app="panels", requires=("panels.CheckpointContract",), group="Checkpoint",
+    ),
+    Measure(
+        "checkpoint_victim_consulted", "Checkpoint victim consultation",
+        "Of the Checkpoint contracts started in the quarter, the share where the victim was consulted.",
+        RATE, _checkpoint_started_with("victim_consulted"), higher_is_better=True, source_app="panels",
+        requires=("panels.CheckpointContract",), group="Checkpoint",
+    ),
+    Measure(
+        "checkpoint_restorative_justice", "Checkpoint restorative justice offered",
+        "Of the Checkpoint contracts started in the quarter, the share where restorative justice was offered.",
+        RATE, _checkpoint_started_with("restorative_justice_offered"), higher_is_better=True,
+        source_app="panels", requires=("panels.CheckpointContract",), group="Checkpoint",
+    ),
+    Measure(
+        "panel_actions", "Open panel actions",
+        "Actions set at panel meetings and still open at the end of the quarter, by whether they are overdue; "
+        "broken down by agency, the agency that owns each action.",
+        MIX, _panel_actions, categories=(("not_yet_due", "Not yet due"), ("overdue", "Overdue")),
+        unit="actions", source_app="panels", requires=("panels.MeetingAction", "pathways.Action"),
+        group="Panels",
+    ),
+]
+
+MEASURES = [*PATHWAY_MEASURES, *PANEL_MEASURES]

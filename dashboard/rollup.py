@@ -81,14 +81,16 @@ def _quarters_cte(quarters):
         values = [
             ops.adapt_datefield_value(quarter.start),
             ops.adapt_datefield_value(end),
+            # "At the end of the quarter" for the quarter still running means today.
+            ops.adapt_datefield_value(min(end, timezone.localdate())),
             ops.adapt_datetimefield_value(start_at),
             ops.adapt_datetimefield_value(next_at),
             *(ops.adapt_datefield_value(_years_before(end, years)) for years in (18, 25, 35, 50)),
         ]
         rows.append("(" + ", ".join(["%s"] * len(values)) + ")")
         params.extend(values)
-    cte = "quarters(q_start, q_end, q_start_at, q_next_at, dob18, dob25, dob35, dob50) AS (VALUES " + ", ".join(rows)
-    return cte + ")", params
+    columns = "q_start, q_end, q_asof, q_start_at, q_next_at, dob18, dob25, dob35, dob50"
+    return f"quarters({columns}) AS (VALUES " + ", ".join(rows) + ")", params
 
 
 def _measure_ctes(measure, quarters, tables):

@@ -305,3 +305,55 @@ class TestPathways:
         assert figure("referrals", category="routine") == (1, None)
         assert figure("time_to_first_contact") == (150, 3)
         assert figure("contact_target_met") == (1, 3)
+
+
+class TestPanels:
+    def test_checkpoint_outcomes_victim_consultation_and_restorative_justice(self, rollup):
+        from panels.models import CheckpointContract
+
+        for outcome, consulted, offered in [("completed", True, True), ("failed", True, False),
+                                            ("reoffended", False, False), ("", True, True)]:
+            person = OffenderFactory()
+            CheckpointContract.objects.create(
+                offender=person, eligible=True, conditions="Attend the women's centre.", started_on=day(1),
+                victim_consulted=consulted, victim_consulted_on=day(2) if consulted else None,
+                restorative_justice_offered=offered, outcome=outcome,
+                outcome_on=Q2.start + datetime.timedelta(days=20) if outcome else None, agency=person.lead_agency,
+            )
+
+        rollup()
+
+        assert figure("checkpoint_victim_consulted") == (3, 4)
+        assert figure("checkpoint_restorative_justice") == (2, 4)
+        assert figure("checkpoint_outcomes", category="completed") == (0, None)
+        assert figure("checkpoint_outcomes", Q2, category="completed") == (1, None)
+        assert figure("checkpoint_outcomes", Q2, category="reoffended") == (1, None)
+
+    def test_open_and_overdue_panel_actions_by_owning_agency(self, rollup):
+        from panels.models import AgendaItem, Meeting, MeetingAction, Panel
+        from pathways.models import Action
+        from tests.pathways_factories import ActionFactory
+
+        person = OffenderFactory()
+        council = AgencyFactory()
+        panel = Panel.objects.create(name="Northtown IOM", kind="iom_main", area=person.area)
+        meeting = Meeting.objects.create(panel=panel, held_on=day(1))
+        item = AgendaItem.objects.create(meeting=meeting, offender=person)
+        overdue = ActionFactory(offender=person, owner_agency=council, raised_on=day(1), due_on=day(30))
+        not_yet_due = ActionFactory(offender=person, owner_agency=council, raised_on=day(1), due_on=Q2.end)
+        done_in_time = ActionFactory(offender=person, owner_agency=council, raised_on=day(1), due_on=day(30),
+                                     status=Action.Status.DONE, completed_on=day(20))
+        done_late = ActionFactory(offender=person, owner_agency=council, raised_on=day(1), due_on=day(30),
+                                  status=Action.Status.DONE, completed_on=Q2.start + datetime.timedelta(days=5))
+        for action in (overdue, not_yet_due, done_in_time, done_late):
+            MeetingAction.objects.create(meeting=meeting, agenda_item=item, action=action)
+        ActionFactory(offender=person, owner_agency=council, raised_on=day(1), due_on=day(30))  # not from a panel
+
+        rollup()
+
+        assert figure("panel_actions", category="overdue") == (2, None)
+        assert figure("panel_actions", category="not_yet_due") == (1, None)
+        assert figure("panel_actions", dimension=Dimension.AGENCY, slice_key=str(council.pk), category="overdue") == (
+            2, None
+        )
+        assert figure("panel_actions", Q2, category="overdue") == (1, None)
