@@ -163,3 +163,20 @@ def test_pathway_actions_address_the_same_persons_needs(generated):
     assert actions.filter(status__in=["open", "in_progress"]).exists()
     assert pathways.Referral.objects.exists()
     assert pathways.AccommodationStatus.objects.filter(on_release_day=True).exists()
+
+
+def schema_snapshot():
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), condeferrable, condeferred
+            FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2
+        """)
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1")
+        return constraints, cursor.fetchall()
+
+
+def test_generation_restores_every_index_and_constraint(db):
+    before = schema_snapshot()
+    generate(tiny_plan())
+    assert schema_snapshot() == before

@@ -87,20 +87,31 @@ def generate(plan, log=lambda line: None):
 
 
 def _drop_plain_indexes(cursor, table):
-    """Drop a table's indexes that back no constraint, returning their definitions to rebuild after the load.
+    """Set aside a table's plain indexes and foreign keys for a bulk load; returns the statements that restore them.
 
-    Building an index once over millions of rows is much faster than updating it row by row.
-    Unique and constraint indexes stay, so every invariant is checked as the rows go in.
+    Building an index once over millions of rows is much faster than updating it row by row, and
+    re-adding a foreign key checks every row in one join instead of one lookup (and row lock) per row.
+    Unique and primary key indexes and check constraints stay, so those are checked as the rows go in;
+    the foreign keys are checked in full when they are re-added, before the transaction commits.
     """
     cursor.execute("""
         SELECT i.indexname, i.indexdef FROM pg_indexes i
         WHERE i.schemaname = current_schema() AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%'
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexname::regclass)
     """, [table])
-    found = cursor.fetchall()
-    for name, _ in found:
+    indexes = cursor.fetchall()
+    cursor.execute("""
+        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+        WHERE conrelid = %s::regclass AND contype = 'f'
+    """, [table])
+    foreign_keys = cursor.fetchall()
+    for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _, definition in found]
+    for name, _ in foreign_keys:
+        cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    return [definition for _, definition in indexes] + [
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}' for name, definition in foreign_keys
+    ]
 
 
 def _generator_for(app):
