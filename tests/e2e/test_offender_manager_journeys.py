@@ -7,6 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Appointment, RagChange, RagStatus
+from pathways.models import Action, NeedAssessment, NeedLevel
 
 from .browser import give_authenticator_app
 
@@ -43,6 +44,32 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     j.follow("ASHWORTH, Jordan", within=results)
     j.expect_heading("Jordan Ashworth")
     j.checkpoint("case page")
+
+    # A new need on the accommodation pathway, then an action for the council's housing team.
+    j.follow("Assess needs")
+    j.expect_heading("Assess needs across the pathways")
+    j.checkpoint("assess needs")
+    accommodation = j.page.get_by_role("group", name="Accommodation (optional)", exact=True)
+    j.choose("Significant need", within=accommodation)
+    j.fill("Why: accommodation (optional)", "No fixed abode since release; sofa surfing.")
+    j.press("Save assessment")
+    j.expect_success("Needs assessed on 1 pathway.")
+    j.expect_heading("Resettlement pathways")
+    j.checkpoint("pathways after assessment")
+    j.follow("Add action on Accommodation")
+    j.expect_heading("Add an action")
+    j.checkpoint("add an action")
+    due = timezone.localdate() + datetime.timedelta(days=14)
+    j.fill("What needs to be done", "Refer to the rent deposit scheme and book a housing options interview.")
+    j.select("Agency that owns the action", "Northtown Council Housing")
+    j.fill_date("Due date", due)
+    j.press("Save")
+    j.expect_success("Action added for Northtown Council Housing.")
+    plan = j.page.get_by_role("table").filter(has=j.page.get_by_role("columnheader", name="Owner"))
+    expect(plan.get_by_role("row").filter(has_text="rent deposit scheme")).to_contain_text("Northtown Council Housing")
+    j.checkpoint("pathways after adding an action")
+    j.follow("Back to Jordan Ashworth")
+    j.expect_heading("Jordan Ashworth")
 
     # A missed appointment: the early warning the partnership watches for.
     j.follow("Record a contact or appointment")
@@ -88,6 +115,10 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     assert person.rag_status == RagStatus.RED
     change = RagChange.objects.get(offender=person)
     assert (change.to_status, change.reason, change.changed_by) == (RagStatus.RED, reason, p.police_om)
+    need = NeedAssessment.objects.get(offender=person)
+    assert (need.pathway.key, need.level, need.assessed_by) == ("accommodation", NeedLevel.SIGNIFICANT, p.police_om)
+    action = Action.objects.get(offender=person)
+    assert (action.owner_agency, action.need, action.due_on, action.created_by) == (p.housing, need, due, p.police_om)
     missed = Appointment.objects.get(offender=person)
     assert missed.outcome == Appointment.Outcome.MISSED
     assert timezone.localtime(missed.scheduled_at) == yesterday_morning
