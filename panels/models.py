@@ -267,7 +267,7 @@ class AgendaItem(models.Model):
 
     REASON_FIELDS = (
         ("new_referral", "New referral"),
-        ("red", "Red"),
+        ("red", "Red status"),
         ("review_due", "Review due"),
         ("overdue_actions", "Overdue actions"),
         ("released", "Released since last meeting"),

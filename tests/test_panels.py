@@ -116,7 +116,7 @@ def test_agenda_selects_new_referrals_reds_reviews_overdue_actions_and_releases_
 
     reasons = agenda_reasons(p.meeting)
     assert reasons[new.pk] == {"New referral"}
-    assert reasons[red.pk] == {"Red"}
+    assert reasons[red.pk] == {"Red status"}
     assert reasons[overdue.pk] == {"Overdue actions"}
     assert reasons[released.pk] == {"Released since last meeting"}
     assert reasons[review.pk] == {"Review due"}
