@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from cases import api as cases_api
+from dashboard import api as dashboard_api
 from panels import api as panels_api
 from pathways import api as pathways_api
 
@@ -21,6 +22,7 @@ router.register("actions", pathways_api.ActionViewSet, basename="action")
 router.register("referrals", pathways_api.ReferralViewSet, basename="referral")
 router.register("pathways", pathways_api.PathwayViewSet, basename="pathway")
 router.register("services", pathways_api.ServiceViewSet, basename="service")
+router.register("measures", dashboard_api.MeasureViewSet, basename="measure")
 router.register("panels", panels_api.PanelViewSet, basename="panel")
 router.register("panel-meetings", panels_api.MeetingViewSet, basename="panel-meeting")
 router.register("panel-meetings/<int:meeting_pk>/items", panels_api.AgendaItemViewSet, basename="panel-meeting-item")
