@@ -39,6 +39,7 @@ urlpatterns = [
     path("api/v1/", include("reoffending.api_urls")),
     path("dashboard/", include("dashboard.urls")),
     path("pathways/", include("pathways.urls")),
+    path("panels/", include("panels.urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
 ]
