@@ -67,7 +67,7 @@ class Journey:
         self.checked = []
         self.folder = SCREENSHOTS / slug(name)
         self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
+        for old in [*self.folder.glob("*.png"), *self.folder.glob("*.txt")]:
             old.unlink()
 
     # Pages ---------------------------------------------------------------------------------
@@ -85,6 +85,10 @@ class Journey:
         results = self._run_axe()
         blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
         self.checked.append((title, self.page.url))
+        findings = [f"{v['id']} ({v['impact']}): {v['help']}" for v in results["violations"]]
+        if findings:  # lesser findings are kept for a person to read, next to the screenshots
+            with open(self.folder / "axe-findings.txt", "a", encoding="utf-8") as report:
+                report.write(f"{self.steps:02d} {title} {self.page.url}\n" + "".join(f"  {f}\n" for f in findings))
         if blocking:
             lines = [f"{title} ({self.page.url}) fails axe-core:"]
             for violation in blocking:

@@ -134,7 +134,10 @@ def test_user_of_another_agency_cannot_reach_the_person_by_url_or_search(journey
     j.expect_heading("Cases")
     j.checkpoint("case list")
 
-    for path in (person.get_absolute_url(), f"/cases/{person.pk}/rag/", f"/cases/{person.pk}/appointments/new/"):
+    for path in (
+        person.get_absolute_url(), f"/cases/{person.pk}/rag/", f"/cases/{person.pk}/appointments/new/",
+        f"/pathways/people/{person.pk}/", f"/pathways/people/{person.pk}/actions/new/",
+    ):
         response = j.visit(path)
         assert response.status == 404, path
         j.expect_heading("Page not found")
