@@ -312,3 +312,29 @@ def test_pathways_page_query_count_does_not_grow(partnership, client_for):
         ReferralFactory(offender=p.iom_person, service=ServiceFactory(pathway=pathway(key)))
         AccommodationStatus.objects.create(offender=p.iom_person, status="temporary")
     assert count_queries(client, url) == small
+
+
+def test_a_retired_pathway_keeps_its_history_but_takes_no_new_work(partnership, client_for):
+    p = partnership
+    aces = pathway("aces")
+    NeedAssessmentFactory(offender=p.iom_person, pathway=aces, rationale="Care history noted in 2024.")
+    Pathway.objects.filter(pk=aces.pk).update(retired=True, name="Childhood experiences (old)")
+    client = client_for(p.police_om)
+    body = client.get(reverse("pathways:person", args=[p.iom_person.pk])).content.decode()
+    assert "Childhood experiences (old) (retired)" in body and "Care history noted in 2024." in body
+    assess = client.get(reverse("pathways:assess", args=[p.iom_person.pk]))
+    assert "level_aces" not in assess.context["form"].fields
+    response = client.post(reverse("pathways:action_create", args=[p.iom_person.pk]), {
+        "pathway": aces.pk, "description": "x", "owner_agency": p.police.pk, **date_parts("due_on", TODAY),
+    })
+    assert "Select a pathway from the list." in response.content.decode()
+    assert not Action.objects.exists()
+
+
+def test_the_catalogue_and_directory_are_managed_in_the_admin(client_for):
+    admin = UserFactory(username="sysadmin", agency=None, is_superuser=True, is_staff=True)
+    client = client_for(admin)
+    for model in ("pathway", "service", "needassessment", "action", "referral", "accommodationstatus"):
+        assert client.get(f"/admin/pathways/{model}/").status_code == 200, model
+    page = client.get(reverse("pathways:services"))
+    assert page.status_code == 200
