@@ -590,3 +590,31 @@ def test_panel_list_shows_only_member_panels_with_constant_queries(iom, client_f
     for n in range(10):
         make_panel(p, kind=PanelKind.DIP, name=f"DIP panel {n}")
     assert count_queries(client, reverse("panels:list")) == small
+
+
+# Demo data
+
+
+def test_demo_makes_every_kind_of_panel_past_meetings_and_this_months_unopened_one():
+    import random
+
+    from cases import demo as cases_demo
+    from panels import demo as panels_demo
+
+    rng = random.Random(7)
+    context = cases_demo.seed(rng, people=60)
+    panels_demo.seed(context, rng)
+    panels_demo.seed(context, rng)  # a second run changes nothing
+
+    assert set(Panel.objects.values_list("kind", flat=True)) == set(PanelKind.values)
+    chairs = set(Panel.objects.values_list("chair__username", flat=True))
+    assert chairs == {"chair.police", "chair.probation"}
+    iom_meetings = Meeting.objects.filter(panel__kind=PanelKind.IOM_MAIN).order_by("held_on")
+    assert [m.status for m in iom_meetings] == ["closed", "closed", "closed", "scheduled"]
+    upcoming = iom_meetings.last()
+    assert (upcoming.held_on.year, upcoming.held_on.month) == (TODAY.year, TODAY.month)
+    assert not upcoming.items.exists()
+    services.generate_agenda(context["staff"]["chair.police"], upcoming)
+    assert upcoming.items.filter(carried_forward=True).exists()
+    mappa_roles = set(PanelMembership.objects.filter(panel__kind=PanelKind.MAPPA).values_list("mappa_role", flat=True))
+    assert mappa_roles == {"responsible_authority", "duty_to_cooperate"}
