@@ -27,9 +27,13 @@ def search_people(queryset, value):
     if PRISON_NUMBER_PATTERN.match(identifier):
         return queryset.filter(prison_number=identifier)
     for word in value.split()[:5]:
-        alias_matches = Alias.objects.filter(offender=OuterRef("pk"), name__icontains=word)
+        # One IN (... UNION ALL ...) per word rather than OR-ing the alias EXISTS with the name
+        # conditions: each branch can use its own index (name prefixes, alias trigrams), so a
+        # search reads only the matching people instead of scanning everyone visible.
+        by_name = Offender.objects.filter(Q(last_name__istartswith=word) | Q(first_names__istartswith=word))
+        by_alias = Alias.objects.filter(name__icontains=word)
         queryset = queryset.filter(
-            Q(last_name__istartswith=word) | Q(first_names__istartswith=word) | Exists(alias_matches)
+            pk__in=by_name.order_by().values("pk").union(by_alias.order_by().values("offender_id"), all=True)
         )
     return queryset
 

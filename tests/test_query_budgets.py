@@ -156,3 +156,20 @@ def test_my_actions_queries_do_not_grow_with_the_list(partnership, client_for, q
     assert large == small
     with django_assert_max_num_queries(MY_ACTIONS_BUDGET):
         client.get(url, query)
+
+
+def test_name_search_matches_names_and_aliases_word_by_word(partnership, client_for):
+    """The search's query shape changed for the indexes; what it finds must not."""
+    person = partnership.iom_person  # Jordan Ashworth
+    Alias.objects.create(offender=person, name="JJ Smithers")
+    client = client_for(partnership.police_om)
+
+    def found(q):
+        return [p.pk for p in client.get(reverse("cases:list"), {"q": q}).context["page"].object_list]
+
+    assert found("ash") == [person.pk]
+    assert found("jord") == [person.pk]
+    assert found("mither") == [person.pk]  # anywhere in an alias
+    assert found("jordan ashworth") == [person.pk]
+    assert found("jordan blackwood") == []
+    assert partnership.police_only_person.pk in found("casey")
