@@ -19,6 +19,7 @@ urlpatterns = [
     path("meetings/<int:pk>/items/<int:item_pk>/mappa-level/", views.item_mappa_level, name="item_mappa"),
     path("meetings/<int:pk>/close/", views.meeting_close, name="close"),
     path("meetings/<int:pk>/minutes/", views.minutes, name="minutes"),
+    path("meetings/<int:pk>/minutes.docx", views.minutes_download, name="minutes_docx"),
     path("people/<int:offender_pk>/checkpoint/new/", views.checkpoint_create, name="checkpoint_create"),
     path("checkpoint/<int:pk>/", views.checkpoint_detail, name="checkpoint"),
 ]

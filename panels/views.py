@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Min, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +33,10 @@ from .forms import (
     MeetingActionForm,
     MeetingForm,
 )
+from .minutes_docx import minutes_docx
 from .models import CheckpointContract, Meeting, MeetingAction, Panel, PanelMembership
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 Log = AccessLogEntry.Action
 
@@ -301,9 +304,7 @@ def meeting_close(request, pk):
     return render(request, "panels/close.html", {"meeting": meeting, "undiscussed": undiscussed})
 
 
-@login_required
-def minutes(request, pk):
-    meeting = meeting_or_404(request.user, pk)
+def _minutes_context(request, meeting):
     entries, hidden_count = build_agenda(meeting, request.user)
     visible_items = [entry.item.pk for entry in entries]
     actions = [
@@ -311,14 +312,41 @@ def minutes(request, pk):
         .select_related("action__owner_agency", "action__owner", "action__pathway", "action__offender")
         .order_by("action__owner_agency__name", "action__due_on", "pk")
     ]
-    by_agency = [(agency, list(group)) for agency, group in groupby(actions, key=lambda a: a.owner_agency)]
-    if entries:
-        log_many(request.user, Log.VIEW, [entry.offender for entry in entries], object_type="panels.agendaitem",
-                 detail=f"Minutes of {meeting.reference}"[:500])
-    return render(request, "panels/minutes.html", {
+    return {
         "meeting": meeting, "panel": meeting.panel, "entries": entries, "hidden_count": hidden_count,
-        "attendance": meeting.attendance.select_related("agency"), "actions_by_agency": by_agency,
-    })
+        "attendance": list(meeting.attendance.select_related("agency")),
+        "actions_by_agency": [
+            (agency, list(group)) for agency, group in groupby(actions, key=lambda a: a.owner_agency)
+        ],
+    }
+
+
+@login_required
+def minutes(request, pk):
+    meeting = meeting_or_404(request.user, pk)
+    context = _minutes_context(request, meeting)
+    if context["entries"]:
+        log_many(request.user, Log.VIEW, [entry.offender for entry in context["entries"]],
+                 object_type="panels.agendaitem", detail=f"Minutes of {meeting.reference}"[:500])
+    return render(request, "panels/minutes.html", context)
+
+
+@login_required
+def minutes_download(request, pk):
+    """The minutes as a Word document: a disclosure of every person in them, logged as an export."""
+    meeting = meeting_or_404(request.user, pk)
+    context = _minutes_context(request, meeting)
+    content = minutes_docx(meeting, entries=context["entries"], hidden_count=context["hidden_count"],
+                           attendance=context["attendance"], actions_by_agency=context["actions_by_agency"])
+    if context["entries"]:
+        log_many(request.user, Log.EXPORT, [entry.offender for entry in context["entries"]],
+                 object_type="panels.agendaitem", detail=f"Minutes of {meeting.reference} (Word)"[:500])
+    else:
+        log_access(request.user, Log.EXPORT, meeting, detail=f"Minutes of {meeting.reference} (Word)"[:500])
+    response = HttpResponse(content, content_type=DOCX_TYPE)
+    filename = f"minutes-{meeting.panel.pk}-{meeting.held_on:%Y-%m-%d}.docx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # Checkpoint contracts

@@ -618,3 +618,28 @@ def test_demo_makes_every_kind_of_panel_past_meetings_and_this_months_unopened_o
     assert upcoming.items.filter(carried_forward=True).exists()
     mappa_roles = set(PanelMembership.objects.filter(panel__kind=PanelKind.MAPPA).values_list("mappa_role", flat=True))
     assert mappa_roles == {"responsible_authority", "duty_to_cooperate"}
+
+
+def test_minutes_download_as_a_word_document_holds_only_what_the_reader_may_see(iom, client_for):
+    import io
+    import zipfile
+
+    p = iom
+    shared = iom_person(p, rag_status=RagStatus.RED)
+    item = services.add_to_agenda(p.chair, p.meeting, shared, reason="Red")
+    services.record_discussion(p.chair, item, discussion="Agreed a housing referral", to_status="amber",
+                               rag_reason="Engaging")
+    not_shared = OffenderFactory(area=p.area, lead_agency=p.police, last_name="Personson", rag_status=RagStatus.RED)
+    MembershipFactory(offender=not_shared, cohort=Cohort.SGV)
+    services.add_to_agenda(p.chair, p.meeting, not_shared, reason="Police intelligence")
+    services.close_meeting(p.chair, p.meeting)
+
+    response = client_for(p.probation_om).get(reverse("panels:minutes_docx", args=[p.meeting.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        text = archive.read("word/document.xml").decode()
+    assert shared.last_name in text and "Agreed a housing referral" in text and "changed to Amber" in text
+    assert "Personson" not in text and "1 case on this agenda is not shared" in text
+    assert AccessLogEntry.objects.filter(action="export", offender_id=shared.pk, user=p.probation_om).exists()
+    assert client_for(p.housing_om).get(reverse("panels:minutes_docx", args=[p.meeting.pk])).status_code == 404
