@@ -643,3 +643,32 @@ def test_minutes_download_as_a_word_document_holds_only_what_the_reader_may_see(
     assert "Personson" not in text and "1 case on this agenda is not shared" in text
     assert AccessLogEntry.objects.filter(action="export", offender_id=shared.pk, user=p.probation_om).exists()
     assert client_for(p.housing_om).get(reverse("panels:minutes_docx", args=[p.meeting.pk])).status_code == 404
+
+
+def test_chair_adds_a_person_by_pnc_and_cannot_find_someone_not_shared(iom, client_for):
+    p = iom
+    client = client_for(p.chair)
+    url = reverse("panels:add_person", args=[p.meeting.pk])
+    response = client.post(url, {"person": "2015/0123456x", "reason": "Seen with a known burglar"})
+    assert response.status_code == 302
+    assert p.meeting.items.get(offender=p.iom_person).added_by_hand
+    again = client.post(url, {"person": str(p.iom_person.pk), "reason": "Twice"})
+    assert "already on this agenda" in again.content.decode()
+    council_case = OffenderFactory(area=p.area, lead_agency=p.housing, pnc_number="2020/0000001A")
+    unseen = client.post(url, {"person": "2020/0000001A", "reason": "x"}).content.decode()
+    missing = client.post(url, {"person": "2020/0000002B", "reason": "x"}).content.decode()
+    message = "No person with that case number, PNC number or CRN is shared with your agency."
+    assert message in unseen and message in missing
+    assert not p.meeting.items.filter(offender=council_case).exists()
+
+
+def test_chair_schedules_a_meeting_once_a_day(iom, client_for):
+    p = iom
+    client = client_for(p.chair)
+    url = reverse("panels:meeting_create", args=[p.panel.pk])
+    day = TODAY + 30 * DAY
+    assert client.post(url, {"held_on": day.isoformat(), "location": "Room 2"}).status_code == 302
+    twice = client.post(url, {"held_on": day.isoformat()})
+    assert twice.status_code == 200 and "already meets on that day" in twice.content.decode()
+    assert client.post(url, {"held_on": "2026-02-31"}).status_code == 200
+    assert Meeting.objects.filter(panel=p.panel, held_on=day).count() == 1
