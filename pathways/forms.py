@@ -131,6 +131,10 @@ class ActionForm(GovukFormMixin, FieldSetupMixin, forms.Form):
         help_text="A member of staff of the owning agency.",
     )
     due_on = GovukDateField(label="Due date")
+    share_with_owner = forms.BooleanField(
+        label="Share the case with the owning agency if it cannot see this person yet", required=False,
+        help_text="An agency can only see and update its actions on people it may see. Sharing is recorded.",
+    )
 
     def setup_fields(self):
         self.fields["owner"].queryset = (
@@ -245,6 +249,10 @@ class ReferralForm(GovukFormMixin, FieldSetupMixin, forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
     referred_at = datetime_field("When the referral was made", required=False,
                                  help_text="Leave blank for now. For example, 2026-03-27 14:30")
+    share_with_provider = forms.BooleanField(
+        label="Share the case with the provider if it is a partner agency that cannot see this person yet",
+        required=False, help_text="So the provider can record first contact and progress. Sharing is recorded.",
+    )
 
     def __init__(self, *args, offender, **kwargs):
         self.offender = offender

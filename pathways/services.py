@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from cases.audit import log_access
-from cases.models import AccessLogEntry, Agency, User
-from cases.services import ConcurrentEditError, ensure_casework_allowed
+from cases.models import AccessLogEntry, Agency, Offender, Role, User
+from cases.services import ConcurrentEditError, ensure_casework_allowed, share_with_agency
 
 from .models import (
     OPEN_ACTION_STATUSES,
@@ -71,6 +71,20 @@ def _save(instance):
     except IntegrityError as error:
         raise ValidationError("The change could not be saved because it conflicts with existing records.") from error
     return instance
+
+
+def agency_can_see(agency, offender):
+    """Whether the agency's staff may see the person, by the one visibility rule (as a read-only member)."""
+    member = User(agency=agency, role=Role.READ_ONLY, is_active=True)
+    return Offender.objects.visible_to(member).filter(pk=offender.pk).exists()
+
+
+def _share_if_unseen(user, offender, agency, reason):
+    """Open the case to an agency given work on it, when the user chose to; logged as a disclosure."""
+    if agency is not None and not agency_can_see(agency, offender):
+        share_with_agency(user, offender, agency, reason=reason)
+        return True
+    return False
 
 
 # Needs
@@ -135,11 +149,13 @@ def can_update_action(user, action):
 
 @transaction.atomic
 def create_action(user, offender, *, pathway, description, owner_agency, due_on, owner=None, need=None,
-                  source_reference="", raised_on=None):
+                  source_reference="", raised_on=None, share_with_owner=False):
     """Add an action to the person's plan, owned by any partner agency.
 
     Any case worker who may see the person may assign an action to another agency
-    (that is how panels share out work); only the owner agency can then update it.
+    (that is how panels share out work); only the owner agency can then update it,
+    and only while it may see the person. With `share_with_owner` the case is
+    shared with an owner agency that cannot see the person yet.
     """
     ensure_casework_allowed(user, offender)
     pathway = _pathway_in_use(pathway)
@@ -162,6 +178,8 @@ def create_action(user, offender, *, pathway, description, owner_agency, due_on,
     ))
     log_access(user, Log.CREATE, action, offender=offender,
                detail=f"{pathway.name} action for {owner_agency.name}, due {due_on:%d %b %Y}")
+    if share_with_owner:
+        _share_if_unseen(user, offender, owner_agency, f"{pathway.name} action assigned: {description}"[:300])
     return action
 
 
@@ -265,8 +283,12 @@ def can_update_referral(user, referral):
 
 @transaction.atomic
 def record_referral(user, offender, *, service, urgency=Referral.Urgency.ROUTINE, reason="", referred_at=None,
-                    action=None):
-    """Refer the person to a service in the directory."""
+                    action=None, share_with_provider=False):
+    """Refer the person to a service in the directory.
+
+    With `share_with_provider` a partner agency that runs the service and cannot
+    see the person yet is given the case, so it can record the referral's progress.
+    """
     ensure_casework_allowed(user, offender)
     if not isinstance(service, Service):
         raise ValidationError({"service": "Select a service from the directory."})
@@ -283,6 +305,8 @@ def record_referral(user, offender, *, service, urgency=Referral.Urgency.ROUTINE
     ))
     log_access(user, Log.CREATE, referral, offender=offender,
                detail=f"Referred to {service.name} ({referral.get_urgency_display().lower()})")
+    if share_with_provider:
+        _share_if_unseen(user, offender, service.provider, f"Referred to {service.name}")
     return referral
 
 

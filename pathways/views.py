@@ -72,9 +72,13 @@ def person(request, pk):
         .order_by("pathway__order", "due_on", "pk")
     )
     today = timezone.localdate()
+    # One check per owning agency (a handful), not per action.
+    owners = {action.owner_agency_id: action.owner_agency for action in actions}
+    blind = {pk for pk, agency in owners.items() if not services.agency_can_see(agency, offender)}
     for action in actions:
         action.editable = can_work and (user.is_superuser or action.owner_agency_id == user.agency_id)
         action.is_late = action.is_overdue(today)
+        action.owner_cannot_see = action.owner_agency_id in blind
     pathways = list(Pathway.objects.filter(Q(retired=False) | Q(pk__in={a.pathway_id for a in assessments})))
     log_access(user, Log.VIEW, offender, object_type="pathways.pathways", detail="Resettlement pathways")
     return render(request, "pathways/person.html", {
@@ -133,6 +137,7 @@ def action_create(request, pk):
             action = services.create_action(
                 request.user, offender, pathway=data["pathway"], description=data["description"],
                 owner_agency=data["owner_agency"], owner=data["owner"], due_on=data["due_on"], need=need,
+                share_with_owner=data["share_with_owner"],
             )
         except ValidationError as error:
             apply_validation_error(form, error)
@@ -219,7 +224,7 @@ def referral_create(request, pk):
         try:
             referral = services.record_referral(
                 request.user, offender, service=data["service"], urgency=data["urgency"], reason=data["reason"],
-                referred_at=data["referred_at"],
+                referred_at=data["referred_at"], share_with_provider=data["share_with_provider"],
             )
         except ValidationError as error:
             apply_validation_error(form, error)

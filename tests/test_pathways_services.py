@@ -202,3 +202,35 @@ def test_needs_of_unseen_people_are_not_listed(partnership):
     assert not NeedAssessment.objects.visible_to(p.probation_om).exists()
     assert not Action.objects.visible_to(p.probation_om).exists()
     assert Action.objects.visible_to(p.police_reader).count() == 1
+
+
+def test_an_action_for_an_agency_that_cannot_see_the_person_can_share_the_case(partnership):
+    p = partnership
+    hidden = services.create_action(p.police_om, p.iom_person, pathway="accommodation", description="Flat",
+                                    owner_agency=p.housing, due_on=TODAY)
+    assert not services.agency_can_see(p.housing, p.iom_person)
+    with pytest.raises(Action.DoesNotExist):
+        services.update_action(p.housing_om, hidden, expected_version=1, status=Action.Status.IN_PROGRESS)
+    shared = services.create_action(p.police_om, p.iom_person, pathway="accommodation", description="Deposit",
+                                    owner_agency=p.housing, due_on=TODAY, share_with_owner=True)
+    assert services.agency_can_see(p.housing, p.iom_person)
+    services.update_action(p.housing_om, shared, expected_version=1, status=Action.Status.IN_PROGRESS)
+    assert AccessLogEntry.objects.filter(action="share", offender_id=p.iom_person.pk, user=p.police_om).count() == 1
+    # Sharing again with an agency that already sees the person writes nothing more.
+    services.create_action(p.police_om, p.iom_person, pathway="ete", description="CV", owner_agency=p.housing,
+                           due_on=TODAY, share_with_owner=True)
+    assert AccessLogEntry.objects.filter(action="share").count() == 1
+
+
+def test_a_referral_can_open_the_case_to_the_provider_who_then_records_progress(partnership):
+    p = partnership
+    service = ServiceFactory(name="Homeless Persons Unit", provider=p.housing)
+    referral = services.record_referral(p.police_om, p.iom_person, service=service, share_with_provider=True,
+                                        referred_at=timezone.now() - datetime.timedelta(hours=2))
+    updated = services.update_referral(p.housing_om, referral, expected_version=1, status="accepted",
+                                       decided_on=TODAY, first_contact_at=timezone.now())
+    assert updated.status == "accepted"
+    with pytest.raises(ConcurrentEditError):
+        services.update_referral(p.police_om, referral, expected_version=1, outcome="Stale")
+    with pytest.raises(PermissionDenied):
+        services.update_referral(p.police_reader, referral, expected_version=2, outcome="Read only")

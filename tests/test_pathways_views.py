@@ -86,6 +86,9 @@ def test_actions_for_two_agencies_and_overdue_on_my_actions(partnership, client_
         })
         assert response.status_code == 302, response.content.decode()
     assert set(Action.objects.values_list("owner_agency", flat=True)) == {p.police.pk, p.housing.pk}
+    # The council's housing team cannot see this IOM case, and the plan says so.
+    plan = client.get(reverse("pathways:person", args=[p.iom_person.pk])).content.decode()
+    assert plan.count("Cannot see this person") == 1
 
     Action.objects.filter(owner_agency=p.police).update(raised_on=TODAY - 10 * DAY, due_on=TODAY - DAY)
     page = client.get(reverse("pathways:my_actions"))
