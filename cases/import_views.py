@@ -36,8 +36,12 @@ class UploadForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        error = " govuk-file-upload--error" if self.is_bound and "file" in self.errors else ""
-        self.fields["file"].widget.attrs.update({"class": "govuk-file-upload" + error, "accept": ".csv,.xlsx"})
+        self.fields["file"].widget.attrs.update({"class": "govuk-file-upload", "accept": ".csv,.xlsx"})
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        if field == "file":
+            self.fields["file"].widget.attrs["class"] = "govuk-file-upload govuk-file-upload--error"
 
 
 def require_import_rights(user):

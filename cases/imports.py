@@ -481,8 +481,9 @@ def apply_rows(user, rows, *, filename="", progress=None):
         if plan.changed_people:
             fields = set().union(*(changed for _, changed in plan.changed_people.values()))
             people = []
-            for person, _ in plan.changed_people.values():
-                person.version = F("version") + 1
+            for person, changed in plan.changed_people.values():
+                if changed - {"rag_status"}:  # as in the services, a RAG change alone does not make a new version
+                    person.version = F("version") + 1
                 person.updated_at = now
                 people.append(person)
             Offender.objects.bulk_update(people, [*sorted(fields), "version", "updated_at"], batch_size=1000)

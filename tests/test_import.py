@@ -56,7 +56,7 @@ def test_import_applies_everything_in_one_go_and_logs_each_person(partnership):
     assert taylor.cohort_memberships.get().description == "MAPPA category 2, level 2"
     jordan = partnership.iom_person
     jordan.refresh_from_db()
-    assert jordan.rag_status == "red" and jordan.version == 2
+    assert jordan.rag_status == "red" and jordan.version == 1  # a RAG change alone is not a new version
     assert jordan.rag_changes.get().source == RagChange.Source.IMPORT
     assert set(jordan.cohort_memberships.values_list("cohort", flat=True)) == {Cohort.IOM, Cohort.DIP}
     logged = AccessLogEntry.objects.filter(action=AccessLogEntry.Action.IMPORT)
@@ -120,6 +120,7 @@ def test_people_are_matched_by_pnc_then_crn(partnership):
     assert report["counts"]["updated"] == 1
     crn_only.refresh_from_db()
     assert crn_only.pnc_number == "2017/0000001C" and crn_only.last_name == "Renamed"
+    assert crn_only.version == 2
 
 
 def test_a_person_the_agency_may_not_see_is_neither_changed_nor_duplicated(partnership):
@@ -211,6 +212,7 @@ def test_upload_errors_are_shown_on_the_form(partnership, client_for):
     assert "Select a CSV or Excel file" in missing.content.decode()
     wrong = upload(client, "people.txt", b"pnc_number\n2015/0123456X\n")
     assert wrong.status_code == 200 and "must be a CSV or an Excel" in wrong.content.decode()
+    assert "govuk-file-upload--error" in wrong.content.decode()
     template = client.get("/cases/import/template.csv")
     assert next(csv.reader(io.StringIO(template.content.decode()))) == imports.COLUMN_NAMES
 
