@@ -180,3 +180,17 @@ def test_generation_restores_every_index_and_constraint(db):
     before = schema_snapshot()
     generate(tiny_plan())
     assert schema_snapshot() == before
+
+
+def test_panels_meet_monthly_with_distinct_people_on_each_agenda(generated):
+    panels = pytest.importorskip("panels.models")
+    assert panels.Panel.objects.count() == 3
+    for panel in panels.Panel.objects.all():
+        meetings = panel.meetings.all()
+        assert meetings.count() == 61  # five years of monthly meetings and the next ones
+        assert meetings.filter(status="closed").count() >= 59
+        assert meetings.filter(status="scheduled").exists()
+        assert panel.memberships.exists()
+    closed = panels.Meeting.objects.filter(status="closed").first()
+    assert closed.items.count() == 15
+    assert closed.attendance.exists()
