@@ -173,3 +173,64 @@ def test_name_search_matches_names_and_aliases_word_by_word(partnership, client_
     assert found("jordan ashworth") == [person.pk]
     assert found("jordan blackwood") == []
     assert partnership.police_only_person.pk in found("casey")
+
+
+PANEL_AGENDA_BUDGET = 24
+DASHBOARD_BUDGET = 15
+
+
+def agenda_meeting(partnership):
+    panels = pytest.importorskip("panels.models")
+    chair = UserFactory(agency=partnership.police, role="panel_chair")
+    panel = panels.Panel.objects.create(name="Northtown IOM", kind="iom_main", area=partnership.area, chair=chair)
+    for agency in (partnership.police, partnership.probation):
+        panels.PanelMembership.objects.create(panel=panel, agency=agency)
+    meeting = panels.Meeting.objects.create(panel=panel, held_on=timezone.localdate())
+    return chair, meeting
+
+
+def put_on_agenda(partnership, chair, meeting, count):
+    from panels import services
+
+    for index in range(count):
+        person = OffenderFactory(area=partnership.area, lead_agency=partnership.police, rag_status="red")
+        MembershipFactory(offender=person, cohort=Cohort.IOM)
+        AppointmentFactory(offender=person, outcome="missed")
+        item = services.add_to_agenda(chair, meeting, person, reason=f"Red {index}")
+        services.record_discussion(chair, item, discussion="Discussed")
+
+
+def test_panel_agenda_queries_do_not_grow_with_the_agenda(partnership, client_for, django_assert_max_num_queries):
+    url_or_skip("panels:list")
+    chair, meeting = agenda_meeting(partnership)
+    url = reverse("panels:meeting", args=[meeting.pk])
+    client = client_for(chair)
+    put_on_agenda(partnership, chair, meeting, 2)
+    small = count_queries(client, url)
+    put_on_agenda(partnership, chair, meeting, 30)
+    large = count_queries(client, url)
+    assert large == small
+    with django_assert_max_num_queries(PANEL_AGENDA_BUDGET):
+        client.get(url)
+
+
+def test_dashboard_queries_do_not_grow_with_history(partnership, client_for, django_assert_max_num_queries):
+    url = url_or_skip("dashboard:index")
+    from dashboard.figures import default_quarter
+    from dashboard.rollup import run_rollup
+
+    quarter = default_quarter()
+    client = client_for(partnership.analyst)
+    run_rollup(quarters=[quarter])
+    small = count_queries(client, url)
+    for index in range(20):
+        person = OffenderFactory(area=partnership.area, lead_agency=partnership.police)
+        MembershipFactory(offender=person, cohort=Cohort.DIP if index % 2 else Cohort.IOM)
+    earlier = [quarter]
+    for _ in range(7):
+        earlier.insert(0, earlier[0].previous())
+    run_rollup(quarters=earlier)  # two years of quarters instead of one
+    large = count_queries(client, url)
+    assert large == small
+    with django_assert_max_num_queries(DASHBOARD_BUDGET):
+        client.get(url)
