@@ -224,10 +224,7 @@ def bench_pages(bench):
     else:
         bench.time_requests("My actions", client, [None])
 
-    agenda_urls = agenda_urls_for_bench()
-    chair = User.objects.filter(role=Role.PANEL_CHAIR, agency__kind=Agency.Kind.POLICE).order_by("pk").first()
-    bench.time_requests("Panel agenda generation", signed_in_client(chair) if agenda_urls else client,
-                        agenda_urls or [None], PAGE_TARGET_MS)
+    bench_panels(bench)
 
     dashboard = url_for("dashboard:index")
     analyst = User.objects.filter(role=Role.ANALYST).order_by("pk").first()
@@ -240,21 +237,47 @@ def bench_pages(bench):
                             [f"{people_api}?q={p.pnc_number}" for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS)
 
 
-def agenda_urls_for_bench():
-    """The agenda of the latest meetings of a few panels, when the panels app offers an agenda page."""
+def bench_panels(bench):
+    """The agenda page of recent meetings, and generating the agenda of upcoming ones (rolled back)."""
     from django.apps import apps
+    from django.db import transaction
 
-    if not apps.is_installed("panels"):
-        return []
-    try:
-        Meeting = apps.get_model("panels", "Meeting")
-    except LookupError:
-        return []
-    for name in ("panels:agenda", "panels:meeting_agenda", "panels:meeting"):
-        meetings = list(Meeting.objects.order_by("-pk")[:5])
-        if meetings and url_for(name, meetings[0].pk):
-            return [url_for(name, m.pk) for m in meetings]
-    return []
+    if not (apps.is_installed("panels") and url_for("panels:list")):
+        bench.time_requests("Panel agenda page", None, [None])
+        bench.add("Panel agenda generation", "-", "", "not built yet")
+        return
+    from panels import services
+    from panels.models import Meeting
+
+    closed = list(Meeting.objects.filter(status="closed").select_related("panel__chair").order_by("-held_on")[:10])
+    if not closed:
+        bench.add("Panel agenda page", "-", "", "no meetings in the generated data")
+        return
+    chair = closed[0].panel.chair
+    mine = [m for m in closed if m.panel.chair_id == chair.pk] or closed[:1]
+    bench.time_requests("Panel agenda page (15 people)", signed_in_client(chair),
+                        [url_for("panels:meeting", m.pk) for m in mine], PAGE_TARGET_MS)
+
+    class Rollback(Exception):
+        pass
+
+    timings, sizes = [], []
+    upcoming = Meeting.objects.filter(status="scheduled").select_related("panel__chair").order_by("held_on", "pk")
+    for meeting in upcoming[:8]:
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                sizes.append(len(services.generate_agenda(meeting.panel.chair, meeting)))
+                timings.append((time.perf_counter() - started) * 1000)
+                raise Rollback
+        except Rollback:
+            pass
+    if timings:
+        bench.rows.append({
+            "label": "Panel agenda generation (service, rolled back)", "median": statistics.median(timings),
+            "p95": percentile(timings, 0.95), "n": len(timings), "target": None, "failures": 0,
+            "note": f"{min(sizes)}-{max(sizes)} people selected per agenda",
+        })
 
 
 def bench_rollup(bench, quarters):
