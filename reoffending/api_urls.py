@@ -3,14 +3,21 @@ documentation (Swagger UI, served from this site's own static files) at /api/v1/
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import SimpleRouter
+from rest_framework.routers import DefaultRouter
 
 from cases import api as cases_api
 from dashboard import api as dashboard_api
 from panels import api as panels_api
 from pathways import api as pathways_api
 
-router = SimpleRouter(use_regex_path=False)
+
+class ApiRouter(DefaultRouter):
+    """Routes with typed path converters, and a root listing them; no .json suffix twins of every route."""
+
+    include_format_suffixes = False
+
+
+router = ApiRouter(use_regex_path=False)
 router.register("people", cases_api.PersonViewSet, basename="person")
 router.register("people/<int:person_pk>/memberships", cases_api.MembershipViewSet, basename="person-membership")
 router.register("people/<int:person_pk>/rag-changes", cases_api.RagChangeViewSet, basename="person-rag-change")

@@ -317,3 +317,9 @@ def test_schema_and_docs_are_served_without_inline_script(partnership, client_fo
 def test_the_schema_needs_sign_in(db):
     assert APIClient().get(f"{API}/schema/").status_code == 401
 
+
+
+def test_the_api_root_lists_the_endpoints(partnership, api_for):
+    root = api_for(partnership.analyst).get(f"{API}/")
+    assert root.status_code == 200
+    assert {"people", "actions", "measures", "panel-meetings"} <= set(root.json())
