@@ -181,7 +181,7 @@ class Plan:
     results: list = field(default_factory=list)
     new_people: list = field(default_factory=list)
     changed_people: dict = field(default_factory=dict)  # pk -> (Offender, set of changed fields)
-    memberships: list = field(default_factory=list)  # (Offender, CohortMembership)
+    memberships: list = field(default_factory=list)  # (Offender, CohortMembership field values)
     rag_changes: list = field(default_factory=list)  # (Offender, from, to)
 
     def counts(self):
@@ -245,6 +245,20 @@ CHOICES = {
 MAX_LENGTHS = {
     f.name: f.max_length for f in Offender._meta.concrete_fields if getattr(f, "max_length", None) and not f.choices
 }
+
+
+COHORT_LABELS = dict(Cohort.choices)
+IOM_CATEGORY_LABELS = dict(CohortMembership.IomCategory.choices)
+
+
+def _membership_description(membership):
+    """As CohortMembership.description says it, without building the model (which is slow for 10,000 rows)."""
+    cohort = membership["cohort"]
+    if cohort == Cohort.IOM:
+        return f"IOM ({IOM_CATEGORY_LABELS[membership['iom_category']].lower()})"
+    if cohort == Cohort.MAPPA:
+        return f"MAPPA category {membership['mappa_category']}, level {membership['mappa_level']}"
+    return COHORT_LABELS[cohort]
 
 
 class _Rows:
@@ -412,19 +426,20 @@ def _check_row(user, number, record, known, seen, plan):
     membership = None
     cohort = values.get("cohort")
     if cohort and (is_new or (person.pk, cohort) not in known.open_cohorts):
-        membership = CohortMembership(
-            cohort=cohort, started_on=values.get("cohort_started_on") or timezone.localdate(), created_by=user,
-            iom_category=values.get("iom_category", "") if cohort == Cohort.IOM else "",
-            mappa_category=values.get("mappa_category") if cohort == Cohort.MAPPA else None,
-            mappa_level=values.get("mappa_level") if cohort == Cohort.MAPPA else None,
-        )
-        if cohort == Cohort.IOM and not membership.iom_category:
+        # Field values only: the rows are built when the import is applied, which keeps the dry run fast.
+        membership = {
+            "cohort": cohort, "started_on": values.get("cohort_started_on") or timezone.localdate(),
+            "iom_category": values.get("iom_category", "") if cohort == Cohort.IOM else "",
+            "mappa_category": values.get("mappa_category") if cohort == Cohort.MAPPA else None,
+            "mappa_level": values.get("mappa_level") if cohort == Cohort.MAPPA else None,
+        }
+        if cohort == Cohort.IOM and not membership["iom_category"]:
             result.reasons.append("iom_category: Give the IOM category (fixed, flex or free).")
-        if cohort == Cohort.MAPPA and not (membership.mappa_category and membership.mappa_level):
+        if cohort == Cohort.MAPPA and not (membership["mappa_category"] and membership["mappa_level"]):
             result.reasons.append("mappa_category, mappa_level: Give the MAPPA category and level.")
         if result.reasons:
             return result, None
-        result.changes.append(f"joins {membership.description}")
+        result.changes.append(f"joins {_membership_description(membership)}")
 
     rag = values.get("rag_status")
     rag_change = None
@@ -487,9 +502,10 @@ def apply_rows(user, rows, *, filename="", progress=None):
                 person.updated_at = now
                 people.append(person)
             Offender.objects.bulk_update(people, [*sorted(fields), "version", "updated_at"], batch_size=1000)
-        for person, membership in plan.memberships:
-            membership.offender = person
-        CohortMembership.objects.bulk_create([m for _, m in plan.memberships], batch_size=1000)
+        CohortMembership.objects.bulk_create(
+            [CohortMembership(offender=person, created_by=user, **fields) for person, fields in plan.memberships],
+            batch_size=1000,
+        )
         RagChange.objects.bulk_create(
             [
                 RagChange(offender=person, from_status=old, to_status=new, reason=f"Imported from {filename}"[:2000],
