@@ -70,6 +70,11 @@ class Tables:
             return f"CAST(ROUND((julianday({end}) - julianday({start})) * 24) AS INTEGER)"
         return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
 
+    @property
+    def materialized(self):
+        """Keep a CTE as a computed table (PostgreSQL would otherwise inline it and pick index scans)."""
+        return "MATERIALIZED " if self.vendor == "postgresql" else ""
+
     def in_list(self, values):
         return "(" + ", ".join("'" + str(value).replace("'", "''") + "'" for value in sorted(values)) + ")"
 
@@ -112,7 +117,7 @@ class Measure:
 
 def _cohort_size(t):
     on_at_end = (
-        f"FROM quarters q JOIN {t.cases_cohortmembership} m ON m.started_on <= q.q_end "
+        "FROM quarters q JOIN memberships m ON m.started_on <= q.q_end "
         "AND (m.ended_on IS NULL OR m.ended_on > q.q_end)"
     )
     person = (
@@ -129,7 +134,7 @@ def _cohort_size(t):
 def _membership_event(date_column):
     def build(t):
         in_quarter = (
-            f"FROM quarters q JOIN {t.cases_cohortmembership} m ON m.{date_column} >= q.q_start "
+            f"FROM quarters q JOIN memberships m ON m.{date_column} >= q.q_start "
             f"AND m.{date_column} <= q.q_end"
         )
         person = (
@@ -152,8 +157,8 @@ def _reoffending_starts(t):
     """People starting on a cohort or released from prison in each quarter, with their start date."""
     return (
         "starts AS ("
-        f"SELECT q.q_start, m.offender_id, m.cohort, m.started_on AS start_on FROM quarters q "
-        f"JOIN {t.cases_cohortmembership} m ON m.started_on >= q.q_start AND m.started_on <= q.q_end "
+        "SELECT q.q_start, m.offender_id, m.cohort, m.started_on AS start_on FROM quarters q "
+        "JOIN memberships m ON m.started_on >= q.q_start AND m.started_on <= q.q_end "
         "UNION ALL "
         f"SELECT q.q_start, s.offender_id, NULL, s.released_on FROM quarters q "
         f"JOIN {t.cases_supervision} s ON s.released_on >= q.q_start AND s.released_on <= q.q_end), "
@@ -205,17 +210,17 @@ def _reoffences_per_reoffender(t):
 
 
 def _rag_mix(t):
-    latest = (
-        "SELECT q_start, offender_id, to_status FROM ("
-        "SELECT q.q_start, r.offender_id, r.to_status, ROW_NUMBER() OVER ("
-        "PARTITION BY q.q_start, r.offender_id ORDER BY r.changed_at DESC, r.id DESC) AS position "
-        f"FROM quarters q JOIN {t.cases_ragchange} r ON r.changed_at < q.q_next_at) ranked WHERE position = 1"
+    # Each change holds from its time until the next change: one pass over the history, no per-quarter sort.
+    spans = (
+        "rag_spans AS (SELECT offender_id, to_status, changed_at, LEAD(changed_at) OVER ("
+        f"PARTITION BY offender_id ORDER BY changed_at, id) AS next_at FROM {t.cases_ragchange}), "
     )
     person = (
-        f"SELECT l.q_start, l.offender_id, {NULL_ID} AS agency_id, l.to_status AS category, 1 AS num, 0 AS den "
-        f"FROM ({latest}) l"
+        f"SELECT q.q_start, r.offender_id, {NULL_ID} AS agency_id, r.to_status AS category, 1 AS num, 0 AS den "
+        "FROM quarters q JOIN rag_spans r ON r.changed_at < q.q_next_at "
+        "AND (r.next_at IS NULL OR r.next_at >= q.q_next_at)"
     )
-    return "", person, None
+    return spans, person, None
 
 
 IMPROVEMENTS = {(RagStatus.RED, RagStatus.AMBER), (RagStatus.RED, RagStatus.GREEN), (RagStatus.AMBER, RagStatus.GREEN)}

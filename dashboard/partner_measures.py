@@ -23,7 +23,7 @@ def _latest_status_at(table, *, person, day, column="status", extra=""):
 def _on_cohort_at_end(t):
     return (
         "on_cohort AS (SELECT DISTINCT q.q_start, q.q_end, m.offender_id FROM quarters q "
-        f"JOIN {t.cases_cohortmembership} m ON m.started_on <= q.q_end "
+        "JOIN memberships m ON m.started_on <= q.q_end "
         "AND (m.ended_on IS NULL OR m.ended_on > q.q_end)), "
     )
 
@@ -44,39 +44,55 @@ def _accommodation_on_release(t):
     return releases, person, None
 
 
+def _status_spans(name, table, column="status", partition="offender_id", where=""):
+    """Each dated record with the date the next one (for the same person) took over, in one window pass."""
+    return (
+        f"{name} AS (SELECT offender_id, {column} AS value, effective_on, LEAD(effective_on) OVER ("
+        f"PARTITION BY {partition} ORDER BY effective_on, id) AS next_on FROM {table}{where}), "
+    )
+
+
+def _status_at_end(spans):
+    """(quarter, person, value) of the record standing on the last day of each quarter, for people on a cohort."""
+    return (
+        f"SELECT c.q_start, c.offender_id, s.value FROM on_cohort c JOIN {spans} s ON s.offender_id = c.offender_id "
+        "AND s.effective_on <= c.q_end AND (s.next_on IS NULL OR s.next_on > c.q_end)"
+    )
+
+
 def _settled_accommodation(t):
-    status = _latest_status_at(t.pathways_accommodationstatus, person="c.offender_id", day="c.q_end")
+    ctes = _on_cohort_at_end(t) + _status_spans("accommodation", t.pathways_accommodationstatus)
     person = (
         f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, '' AS category, "
-        "CASE WHEN status = 'settled' THEN 1 ELSE 0 END AS num, 1 AS den "
-        f"FROM (SELECT c.q_start, c.offender_id, {status} AS status FROM on_cohort c) x "
-        "WHERE status IS NOT NULL AND status <> 'custody'"
+        "CASE WHEN value = 'settled' THEN 1 ELSE 0 END AS num, 1 AS den "
+        f"FROM ({_status_at_end('accommodation')}) x WHERE value <> 'custody'"
     )
-    return _on_cohort_at_end(t), person, None
+    return ctes, person, None
 
 
 def _ete(t):
-    status = _latest_status_at(t.pathways_etestatus, person="c.offender_id", day="c.q_end")
+    ctes = _on_cohort_at_end(t) + _status_spans("ete", t.pathways_etestatus)
     person = (
-        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, status AS category, 1 AS num, 0 AS den "
-        f"FROM (SELECT c.q_start, c.offender_id, {status} AS status FROM on_cohort c) x WHERE status IS NOT NULL"
+        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, value AS category, 1 AS num, 0 AS den "
+        f"FROM ({_status_at_end('ete')}) x"
     )
-    return _on_cohort_at_end(t), person, None
+    return ctes, person, None
 
 
 def _treatment(t):
+    ctes = _on_cohort_at_end(t)
     stages = []
     for substance in ("drugs", "alcohol"):
-        stage = _latest_status_at(
-            t.pathways_treatmentengagement, person="c.offender_id", day="c.q_end", column="stage",
-            extra=f" AND a.substance = '{substance}'",
+        ctes += _status_spans(
+            f"treatment_{substance}", t.pathways_treatmentengagement, column="stage",
+            where=f" WHERE substance = '{substance}'",
         )
-        stages.append(f"SELECT c.q_start, c.offender_id, {stage} AS stage FROM on_cohort c")
+        stages.append(_status_at_end(f"treatment_{substance}"))
     person = (
-        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, stage AS category, 1 AS num, 0 AS den "
-        f"FROM ({' UNION ALL '.join(stages)}) x WHERE stage IS NOT NULL"
+        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, value AS category, 1 AS num, 0 AS den "
+        f"FROM ({' UNION ALL '.join(stages)}) x"
     )
-    return _on_cohort_at_end(t), person, None
+    return ctes, person, None
 
 
 def _referrals_in_quarter(t):
