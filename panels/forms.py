@@ -79,6 +79,7 @@ class DiscussionForm(GovukFormMixin, forms.Form):
                                  widget=forms.Textarea(attrs={"rows": 2}))
     next_review_on = GovukDateField(label="Next panel review", required=False)
     expected_status = forms.CharField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()

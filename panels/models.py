@@ -253,6 +253,8 @@ class AgendaItem(models.Model):
     next_review_on = models.DateField("Next panel review", null=True, blank=True)
     discussed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by each change of the panel's decisions, so a second chair's stale save is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["meeting", "position", "pk"]

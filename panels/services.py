@@ -43,6 +43,14 @@ class MeetingClosedError(PermissionDenied):
         super().__init__("This meeting is closed. Its minutes can no longer be changed.")
 
 
+class DiscussionChangedError(Exception):
+    """Someone else recorded a decision on the agenda item after this user opened it."""
+
+    def __init__(self, current):
+        self.current = current
+        super().__init__("The discussion was changed by someone else after you opened it.")
+
+
 def ensure_chair(user, panel):
     if not panel.is_chaired_by(user):
         raise PermissionDenied("Only the chair of this panel can change its meetings.")
@@ -275,15 +283,18 @@ def _item_for_change(user, item):
 
 @transaction.atomic
 def record_discussion(user, item, *, discussion, to_status="", rag_reason="", next_review_on=None,
-                      expected_status=None):
+                      expected_status=None, expected_version=None):
     """Record the panel's discussion of a person and, when it changes, the RAG decision.
 
     The RAG decision goes into the person's RAG history through `record_rag_change`,
     with the panel as its source and the meeting as its reference, so the case page
     shows it beside every other change. With `expected_status` (the status shown on the
-    agenda), a change made elsewhere in the meantime refuses this one.
+    agenda), a change made elsewhere in the meantime refuses this one; with `expected_version`
+    (the item's version when the form was opened), so does another chair's save of the item.
     """
     item = _item_for_change(user, item)
+    if expected_version is not None and item.version != expected_version:
+        raise DiscussionChangedError(item)
     meeting = item.meeting
     if next_review_on is not None and next_review_on <= meeting.held_on:
         raise ValidationError({"next_review_on": "The next review must be after the meeting."})
@@ -300,7 +311,8 @@ def record_discussion(user, item, *, discussion, to_status="", rag_reason="", ne
     item.discussion = (discussion or "").strip()
     item.next_review_on = next_review_on
     item.discussed_at = timezone.now()
-    item.save(update_fields=["discussion", "next_review_on", "discussed_at", "rag_change", "updated_at"])
+    item.version += 1
+    item.save(update_fields=["discussion", "next_review_on", "discussed_at", "rag_change", "version", "updated_at"])
     log_access(user, Log.CHANGE, item, offender=item.offender_id, detail=f"Discussed at {meeting.reference}")
     return item
 
@@ -331,7 +343,8 @@ def record_mappa_level(user, item, *, category, level, review_on, reason):
     decision.save()
     if review_on is not None and (item.next_review_on is None or review_on < item.next_review_on):
         item.next_review_on = review_on
-        item.save(update_fields=["next_review_on", "updated_at"])
+        item.version += 1
+        item.save(update_fields=["next_review_on", "version", "updated_at"])
     CohortMembership.objects.filter(offender=item.offender, cohort="mappa", ended_on__isnull=True).update(
         mappa_category=category, mappa_level=level
     )

@@ -207,7 +207,7 @@ def _item_page(request, meeting, item, *, discussion_form=None, action_form=None
     if can_edit:
         discussion_form = discussion_form or DiscussionForm(initial={
             "discussion": item.discussion, "next_review_on": item.next_review_on,
-            "expected_status": item.offender.rag_status,
+            "expected_status": item.offender.rag_status, "version": item.version,
         })
         action_form = action_form or MeetingActionForm(panel=meeting.panel)
         if meeting.panel.is_mappa:
@@ -242,7 +242,11 @@ def item_detail(request, pk, item_pk):
                 request.user, item, discussion=data["discussion"], to_status=data["to_status"],
                 rag_reason=data["rag_reason"], next_review_on=data["next_review_on"],
                 expected_status=data["expected_status"] if "expected_status" in request.POST else None,
+                expected_version=data["version"],
             )
+        except services.DiscussionChangedError:
+            form.add_error(None, "Someone else recorded a decision on this agenda item after you opened this page."
+                                 " Nothing has been saved. Reload the page to see it.")
         except ConcurrentEditError as conflict:
             form.add_error(None, f"The RAG status was changed to {conflict.current.get_rag_status_display() or 'none'}"
                                  " by someone else after you opened this page. Nothing has been saved.")

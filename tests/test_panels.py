@@ -675,3 +675,20 @@ def test_chair_schedules_a_meeting_once_a_day(iom, client_for):
     assert twice.status_code == 200 and "already meets on that day" in twice.content.decode()
     assert client.post(url, {"held_on": "2026-02-31"}).status_code == 200
     assert Meeting.objects.filter(panel=p.panel, held_on=day).count() == 1
+
+
+def test_a_second_chairs_stale_save_of_a_discussion_is_refused(iom, client_for):
+    p = iom
+    person = iom_person(p, rag_status=RagStatus.AMBER)
+    item = services.add_to_agenda(p.chair, p.meeting, person, reason="Review")
+    probation_chair = UserFactory(agency=p.probation, role=Role.PANEL_CHAIR)
+    url = reverse("panels:item", args=[p.meeting.pk, item.pk])
+    page = client_for(p.chair).get(url).content.decode()
+    assert 'name="version" value="1"' in page
+    first = client_for(p.chair).post(url, {"discussion": "Agreed: housing first", "version": "1"})
+    assert first.status_code == 302
+    second = client_for(probation_chair).post(url, {"discussion": "Agreed: treatment first", "version": "1"})
+    assert second.status_code == 200
+    assert "Someone else recorded a decision on this agenda item" in second.content.decode()
+    item.refresh_from_db()
+    assert item.discussion == "Agreed: housing first" and item.version == 2
