@@ -144,9 +144,11 @@ class Bench:
             "label": label, "median": statistics.median(timings), "p95": percentile(timings, 0.95),
             "n": len(timings), "target": target_ms, "failures": failures, "note": note,
         })
+        print(f"  {label}: median {self.rows[-1]['median']:.0f} ms, p95 {self.rows[-1]['p95']:.0f} ms", flush=True)
 
     def add(self, label, value, unit, note=""):
         self.rows.append({"label": label, "value": value, "unit": unit, "note": note})
+        print(f"  {label}: {value} {unit} {note}", flush=True)
 
     def print_table(self):
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -452,6 +454,7 @@ def main():
     parser.add_argument("--quarters", type=int, default=20)
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--skip-rollup", action="store_true")
+    parser.add_argument("--only-rollup", action="store_true", help="Measure the roll-up and the import only.")
     args = parser.parse_args()
 
     ensure_database(args.scale)
@@ -464,7 +467,8 @@ def main():
         make_sessions(args.count, args.out)
         return
     bench = Bench(args.repeats)
-    bench_pages(bench)
+    if not args.only_rollup:
+        bench_pages(bench)
     if args.skip_rollup:
         bench.add("Full roll-up", "-", "", "skipped (--skip-rollup)")
     else:
