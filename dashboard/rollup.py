@@ -130,15 +130,31 @@ def measure_sql(measure, quarters, tables=None):
     """One statement giving (q_start, dimension, slice_key, category, num, den) for every quarter and slice."""
     tables = tables or Tables()
     sql, params = _measure_ctes(measure, quarters, tables)
+    cohort_select = (
+        "SELECT q_start, 'cohort', cohort, category, SUM(num), SUM(den) FROM cbase GROUP BY q_start, cohort, category"
+    )
+    if connection.vendor == "postgresql":
+        # One pass over the rows for every slice at once.
+        columns = list(SLICE_COLUMNS.items())
+        dimension = "CASE " + " ".join(
+            f"WHEN GROUPING({column}) = 0 THEN '{d.value}'" for d, column in columns
+        ) + " ELSE 'all' END"
+        key = "COALESCE(" + ", ".join(column for _, column in columns) + ", '')"
+        sets = ", ".join(["(q_start, category)", *(f"(q_start, {column}, category)" for _, column in columns)])
+        # A person with no value for a slice (no date of birth, say) is left out of that slice only.
+        keep = " AND ".join(f"NOT (GROUPING({column}) = 0 AND {column} IS NULL)" for _, column in columns)
+        grouped = (
+            f"SELECT q_start, {dimension}, {key}, category, SUM(num), SUM(den) FROM enriched "
+            f"GROUP BY GROUPING SETS ({sets}) HAVING {keep}"
+        )
+        return sql + grouped + " UNION ALL " + cohort_select, params
     selects = ["SELECT q_start, 'all', '', category, SUM(num), SUM(den) FROM enriched GROUP BY q_start, category"]
     for dimension, column in SLICE_COLUMNS.items():
         selects.append(
             f"SELECT q_start, '{dimension.value}', {column}, category, SUM(num), SUM(den) FROM enriched "
             f"WHERE {column} IS NOT NULL GROUP BY q_start, {column}, category"
         )
-    selects.append(
-        "SELECT q_start, 'cohort', cohort, category, SUM(num), SUM(den) FROM cbase GROUP BY q_start, cohort, category"
-    )
+    selects.append(cohort_select)
     return sql + " UNION ALL ".join(selects), params
 
 
@@ -272,6 +288,7 @@ def run_rollup(run=None, *, quarters=None, measures=None):
             written += replace_quarter(quarter, names, computed.get(quarter.start, []), run)
         run.status = RollupRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
+        run.rows_written = written
         _set_progress(run, 100, "Finished", status=run.status, finished_at=run.finished_at, rows_written=written)
         return run
     except Exception as error:
