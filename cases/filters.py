@@ -42,7 +42,9 @@ class CaseFilter(django_filters.FilterSet):
     """Search, filters and sort order of the case list."""
 
     q = django_filters.CharFilter(label="Name, PNC number or CRN", method="filter_search", max_length=MAX_SEARCH_LENGTH)
-    cohort = django_filters.ChoiceFilter(choices=Cohort.choices, method="filter_cohort", empty_label="Any cohort")
+    cohort = django_filters.ChoiceFilter(
+        label="Cohort", choices=Cohort.choices, method="filter_cohort", empty_label="Any cohort"
+    )
     rag_status = django_filters.ChoiceFilter(label="RAG status", choices=RagStatus.choices, empty_label="Any status")
     area = django_filters.ModelChoiceFilter(queryset=Area.objects.all(), empty_label="Any area")
     lead_agency = django_filters.ModelChoiceFilter(queryset=Agency.objects.all(), empty_label="Any agency")

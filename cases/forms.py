@@ -107,13 +107,20 @@ class CohortMembershipForm(GovukFormMixin, forms.ModelForm):
 
 class EndMembershipForm(GovukFormMixin, forms.Form):
     ended_on = GovukDateField(label="End date")
-    exit_reason = forms.ChoiceField(choices=CohortMembership.ExitReason.choices, widget=forms.RadioSelect)
+    exit_reason = forms.ChoiceField(
+        choices=CohortMembership.ExitReason.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select why the person left the cohort"},
+    )
 
 
 class RagChangeForm(GovukFormMixin, forms.Form):
-    to_status = forms.ChoiceField(label="New RAG status", choices=RagStatus.choices, widget=forms.RadioSelect)
+    to_status = forms.ChoiceField(
+        label="New RAG status", choices=RagStatus.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select the new RAG status"},
+    )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
+        error_messages={"required": "Enter the reason for the change of RAG status"},
         help_text="Why the status is changing: engagement, intelligence, enforcement.",
     )
 
@@ -153,6 +160,10 @@ class CaseNoteForm(GovukFormMixin, forms.ModelForm):
     class Meta:
         model = CaseNote
         fields = ["text", "sharing"]
+        error_messages = {
+            "text": {"required": "Enter the note"},
+            "sharing": {"required": "Select who can read this note"},
+        }
         labels = {"text": "Note", "sharing": "Who can read this note"}
         widgets = {"text": forms.Textarea(attrs={"rows": 5}), "sharing": forms.RadioSelect}
 

@@ -100,7 +100,7 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     j.fill("Reason", reason)
     j.press("Save")
     status_group = j.page.get_by_role("group", name="New RAG status")
-    j.follow_error("This field is required.", status_group.get_by_role("radio").first)
+    j.follow_error("Select the new RAG status", status_group.get_by_role("radio").first)
     j.checkpoint("change RAG status with an error")
     j.choose("Red", within=status_group)
     expect(j.field("Reason")).to_have_value(reason)
