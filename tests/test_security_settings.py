@@ -25,7 +25,8 @@ INLINE_CODE = [
 def production_environment(**extra):
     environment = {
         key: value for key, value in os.environ.items()
-        if key not in {"DEBUG", "HTTPS", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests' live server, never in production.
+        if key not in {"DEBUG", "HTTPS", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update(
         DJANGO_SETTINGS_MODULE="reoffending.settings", DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64),
