@@ -98,11 +98,17 @@ def generate(plan, context, step):
         ORDER BY m.id, pm.agency_id
     """, {**common, "panels": panel_ids, "s_att": s(1)}, table="panels_attendance")
 
+    # A version column (optimistic locking) arrived after the first panels migration.
+    from panels.models import AgendaItem
+
+    has_version = any(f.column == "version" for f in AgendaItem._meta.concrete_fields)
+    version_column, version_value = (", version", ", 1") if has_version else ("", "")
+
     # Distinct people per meeting: a start drawn per meeting, stepping by a prime larger than any position.
     step("panel agenda items", """
         INSERT INTO panels_agendaitem (position, new_referral, red, review_due, overdue_actions, released,
                                        carried_forward, added_by_hand, added_reason, discussion, next_review_on,
-                                       discussed_at, updated_at, offender_id, rag_change_id, meeting_id)
+                                       discussed_at, updated_at, offender_id, rag_change_id, meeting_id VERSION_COLUMN)
         SELECT pos, pg_temp.rnd(m.id * 32 + pos, %(s_flag)s) < 0.2, pg_temp.rnd(m.id * 32 + pos, %(s_flag)s + 1) < 0.3,
             pg_temp.rnd(m.id * 32 + pos, %(s_flag)s + 2) < 0.4, pg_temp.rnd(m.id * 32 + pos, %(s_flag)s + 3) < 0.15,
             pg_temp.rnd(m.id * 32 + pos, %(s_flag)s + 4) < 0.1, pg_temp.rnd(m.id * 32 + pos, %(s_flag)s + 5) < 0.25,
@@ -114,10 +120,11 @@ def generate(plan, context, step):
             CASE WHEN m.status = 'closed' THEN m.held_on::timestamptz + interval '11 hours' END,
             m.held_on::timestamptz,
             %(base)s + 1 + mod(pg_temp.pick(m.id, %(s_who)s, %(n)s) + pos * 7919, %(n)s),
-            NULL, m.id
+            NULL, m.id VERSION_VALUE
         FROM panels_meeting m CROSS JOIN generate_series(1, %(items)s) AS pos
         WHERE m.panel_id = ANY(%(panels)s) AND m.status = 'closed'
         ORDER BY m.id, pos
-    """, {**common, "panels": panel_ids, "items": AGENDA_ITEMS_PER_MEETING, "discussions": DISCUSSIONS,
+    """.replace("VERSION_COLUMN", version_column).replace("VERSION_VALUE", version_value),
+        {**common, "panels": panel_ids, "items": AGENDA_ITEMS_PER_MEETING, "discussions": DISCUSSIONS,
           "n_discussions": len(DISCUSSIONS), "s_flag": s(10), "s_text": s(20), "s_who": s(21)},
         table="panels_agendaitem")
