@@ -114,6 +114,10 @@ class EndMembershipForm(GovukFormMixin, forms.Form):
 
 
 class RagChangeForm(GovukFormMixin, forms.Form):
+    NO_STATUS = "none"
+
+    # The status the user saw when the form opened, so a change made meanwhile is not stacked on blindly.
+    status_seen = forms.CharField(required=False, widget=forms.HiddenInput)
     to_status = forms.ChoiceField(
         label="New RAG status", choices=RagStatus.choices, widget=forms.RadioSelect,
         error_messages={"required": "Select the new RAG status"},
@@ -123,6 +127,10 @@ class RagChangeForm(GovukFormMixin, forms.Form):
         error_messages={"required": "Enter the reason for the change of RAG status"},
         help_text="Why the status is changing: engagement, intelligence, enforcement.",
     )
+
+    def clean_status_seen(self):
+        # Forms posted without the field keep the plain behaviour: the change applies to the current status.
+        return self.cleaned_data["status_seen"] or None
 
 
 class SupervisionForm(GovukFormMixin, forms.ModelForm):

@@ -216,11 +216,23 @@ def membership_end(request, pk, membership_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def rag_change(request, pk):
+    seen = visible_offender_or_404(request.user, pk).rag_status
+
     def perform(offender, data):
-        services.record_rag_change(request.user, offender, **data)
+        shown = data.pop("status_seen", None)
+        expected = None if shown is None else ("" if shown == RagChangeForm.NO_STATUS else shown)
+        try:
+            services.record_rag_change(request.user, offender, expected_status=expected, **data)
+        except services.ConcurrentEditError as conflict:
+            current = conflict.current.get_rag_status_display() or "not set"
+            raise ValidationError(
+                f"Someone else changed the RAG status to {current} after you opened this page. "
+                "Your change has not been saved. Check the RAG history before trying again."
+            ) from conflict
 
     return casework_form_view(request, pk, RagChangeForm, perform,
-                              title="Change RAG status", success_message="RAG status changed.")
+                              title="Change RAG status", success_message="RAG status changed.",
+                              instance_kwargs={"initial": {"status_seen": seen or RagChangeForm.NO_STATUS}})
 
 
 @login_required

@@ -161,3 +161,19 @@ def test_agency_admin_reads_own_agency_log_only(partnership, client_for):
     assert b"police.om" in response.content
     assert b"probation.om" not in response.content
     assert client_for(partnership.police_om).get("/cases/access-log/").status_code == 403
+
+
+def test_rag_form_opened_before_someone_elses_change_is_refused(partnership, client_for):
+    person = partnership.iom_person
+    client = client_for(partnership.police_om)
+    page = client.get(f"/cases/{person.pk}/rag/")
+    assert 'name="status_seen" value="none"' in page.content.decode()
+    services.record_rag_change(partnership.probation_om, person, to_status="red", reason="Arrested")
+    response = client.post(
+        f"/cases/{person.pk}/rag/", {"status_seen": "none", "to_status": "green", "reason": "Engaging"}
+    )
+    assert response.status_code == 200
+    assert "Someone else changed the RAG status to Red" in response.content.decode()
+    person.refresh_from_db()
+    assert person.rag_status == "red"
+    assert RagChange.objects.filter(offender=person).count() == 1
