@@ -4,6 +4,7 @@ Never downloads a browser: it must be at /usr/bin/chromium (scripts/chromium.sh 
 or wherever CHROMIUM points.
 """
 
+import importlib
 import os
 from pathlib import Path
 
@@ -16,6 +17,18 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 from .browser import Journey  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def reference_data(transactional_db):
+    """Put back the reference data migrations load (the pathway catalogue).
+
+    The live server needs committed data, so these tests run in transactions that are
+    flushed afterwards, and so is any earlier transactional test's data, catalogue included.
+    """
+    from django.apps import apps
+
+    importlib.import_module("pathways.migrations.0002_seed_pathways").seed_pathways(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from tests.factories import AgencyFactory, AreaFactory, MembershipFactory, Offen
 
 from .browser import give_authenticator_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def joiners(count, *, area, agency, quarter):

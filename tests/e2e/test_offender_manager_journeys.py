@@ -12,7 +12,7 @@ from pathways.models import Action, NeedAssessment, NeedLevel
 from .browser import give_authenticator_app
 
 # Seeded reference data (the pathways catalogue) is put back for each test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PNC = "2015/0123456X"
 

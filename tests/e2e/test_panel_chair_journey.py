@@ -12,7 +12,7 @@ from tests.factories import MembershipFactory, OffenderFactory, UserFactory
 
 from .browser import give_authenticator_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("variant, javascript", [("with the mouse", True), ("without JavaScript", False)])
