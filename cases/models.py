@@ -142,6 +142,21 @@ class RagStatus(models.TextChoices):
     GREEN = "green", "Green"
 
 
+
+class ExistsPerRow(Exists):
+    """EXISTS that PostgreSQL answers row by row through an index, never by hashing the subquery.
+
+    For a correlated EXISTS inside an OR the planner may instead read the whole subquery
+    into a hash table first, sized for every row of the outer table. For visibility that
+    means reading every open membership of the agency's shared cohorts (over 100,000 at
+    partnership scale) before the first row of a 25-row page. `OFFSET 0` is PostgreSQL's
+    documented way to keep a subquery as written, so each row costs one index probe.
+    """
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra_context)
+
+
 class OffenderQuerySet(models.QuerySet):
     def visible_to(self, user):
         """People the user's agency may see under the information sharing agreement.
@@ -169,7 +184,7 @@ class OffenderQuerySet(models.QuerySet):
             permission__codename="view_offender",
         )
         return self.filter(
-            Q(lead_agency_id=agency_id) | Exists(open_on_shared_cohort) | Exists(shared_with_agency)
+            Q(lead_agency_id=agency_id) | ExistsPerRow(open_on_shared_cohort) | Exists(shared_with_agency)
         )
 
     def editable_by(self, user):

@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
+
+from reoffending.pagination import CappedPaginator
 
 from . import services
 from .audit import log_access
@@ -29,6 +30,8 @@ from .models import AccessLogEntry, Appointment, CaseNote, CohortMembership, Off
 from .sections import case_sections
 
 CASES_PER_PAGE = 25
+# Lists stop counting here and ask the user to narrow the search (see CappedPaginator).
+CASE_LIST_CAP = 1000
 
 
 def visible_offender_or_404(user, pk):
@@ -70,7 +73,7 @@ def case_list(request):
             to_attr="open_memberships",
         )
     )
-    page = Paginator(people, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(people, CASES_PER_PAGE, cap=CASE_LIST_CAP).get_page(request.GET.get("page"))
     if case_filter.form.is_bound and (request.GET.get("q") or "").strip():
         log_access(
             request.user, AccessLogEntry.Action.SEARCH, object_type="cases.offender",
@@ -344,5 +347,5 @@ def access_log(request):
             entries = entries.filter(occurred_at__date__gte=data["date_from"])
         if data["date_to"]:
             entries = entries.filter(occurred_at__date__lte=data["date_to"])
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "cases/access_log.html", {"form": form, "page": page})

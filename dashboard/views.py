@@ -6,13 +6,13 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from reoffending.exports import csv_response, xlsx_response
+from reoffending.pagination import CappedPaginator
 
 from . import services
 from .charts import chart_for
@@ -237,7 +237,7 @@ def people(request, name):
     part = "denominator" if params.get("part") == "denominator" else "numerator"
     visible, counted = services.people_behind(request.user, measure, quarter, dimension, slice_key, category, part)
     visible = visible.select_related("area", "lead_agency", "lead_offender_manager")
-    page = Paginator(visible, PEOPLE_PER_PAGE).get_page(params.get("page"))
+    page = CappedPaginator(visible, PEOPLE_PER_PAGE).get_page(params.get("page"))
     return render(request, "dashboard/people.html", {
         "measure": measure, "quarter": quarter, "page": page, "counted": counted,
         "category_label": measure.category_labels.get(category, ""), "part": part,

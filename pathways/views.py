@@ -3,7 +3,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from cases.audit import log_access, log_many
 from cases.models import AccessLogEntry, Offender
 from cases.views import apply_validation_error, offender_for_casework, require_people_access, visible_offender_or_404
+from reoffending.pagination import CappedPaginator
 
 from . import services
 from .forms import (
@@ -291,7 +291,7 @@ def my_actions(request):
     elif due == "soon":
         actions = actions.filter(due_on__lte=soon)
     actions = actions.select_related("offender", "pathway", "owner", "owner_agency").order_by("due_on", "pk")
-    page = Paginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     for action in page.object_list:
         action.is_late = action.due_on < today
     people = {action.offender_id: action.offender for action in page.object_list}

@@ -1,4 +1,6 @@
-"""Sign-in hardening that applies to every page: a second factor after the password."""
+"""Sign-in hardening that applies to every page: a second factor after the password, an idle timeout."""
+
+import time
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -67,3 +69,27 @@ def lockout_response(request, original_response=None, credentials=None):
 def admin_site_has_permission(request):
     """The Django admin bypasses the sharing agreement, so only system administrators may use it."""
     return request.user.is_active and request.user.is_superuser
+
+
+class IdleTimeoutMiddleware:
+    """Keeps a signed-in session alive while it is used, writing it at most once a minute.
+
+    The session expires SESSION_COOKIE_AGE after it was last written. Writing it on every
+    request (SESSION_SAVE_EVERY_REQUEST) costs an UPDATE per page view; refreshing only
+    when the last write is a minute old gives the same idle timeout to within that minute.
+    Must come after SessionMiddleware.
+    """
+
+    REFRESH_AFTER_SECONDS = 60
+    SESSION_KEY = "_activity_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - session.get(self.SESSION_KEY, 0) >= self.REFRESH_AFTER_SECONDS:
+                session[self.SESSION_KEY] = now
+        return self.get_response(request)

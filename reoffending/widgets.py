@@ -76,6 +76,8 @@ class GovukFormMixin:
                 css_class = "govuk-checkboxes__input"
             elif isinstance(widget, forms.Select):
                 css_class = "govuk-select"
+                if widget.template_name == forms.Select.template_name:
+                    widget.template_name = "govuk/widgets/select.html"
             elif isinstance(widget, forms.Textarea):
                 css_class = "govuk-textarea"
             else:

@@ -11,6 +11,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from reoffending.security import IdleTimeoutMiddleware
 from reoffending.two_factor import current_code
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +115,7 @@ def test_a_wrong_password_then_the_right_one_signs_in(client, partnership):
 
 
 def test_session_ends_after_thirty_minutes_without_activity(client_for, partnership, settings):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
     client = client_for(partnership.police_om)
     assert client.get("/cases/").status_code == 200
     assert client.session.get_expiry_age() <= 30 * 60
@@ -123,6 +124,27 @@ def test_session_ends_after_thirty_minutes_without_activity(client_for, partners
     )
     response = client.get("/cases/")
     assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+
+
+def test_activity_pushes_the_session_expiry_on_at_most_once_a_minute(client_for, partnership):
+    client = client_for(partnership.police_om)
+    assert client.get("/cases/").status_code == 200
+    session_key = client.session.session_key
+    nearly_expired = timezone.now() + datetime.timedelta(minutes=2)
+
+    # Refreshed within the last minute: the next page view does not write the session.
+    Session.objects.filter(session_key=session_key).update(expire_date=nearly_expired)
+    assert client.get("/cases/").status_code == 200
+    assert Session.objects.get(session_key=session_key).expire_date == nearly_expired
+
+    # Last refreshed over a minute ago: the page view pushes the expiry a full 30 minutes on.
+    session = client.session
+    session[IdleTimeoutMiddleware.SESSION_KEY] -= IdleTimeoutMiddleware.REFRESH_AFTER_SECONDS
+    session.save()
+    Session.objects.filter(session_key=session_key).update(expire_date=nearly_expired)
+    assert client.get("/cases/").status_code == 200
+    expires_in = Session.objects.get(session_key=session_key).expire_date - timezone.now()
+    assert datetime.timedelta(minutes=29) < expires_in <= datetime.timedelta(minutes=30)
 
 
 @pytest.mark.parametrize("password", ["short", "password12345", "12345678901234", "police.om-2026"])

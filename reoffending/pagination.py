@@ -1,0 +1,32 @@
+"""Paging long lists without counting every row the user may see."""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+
+class CappedPaginator(Paginator):
+    """A paginator that stops counting at `cap` rows.
+
+    Counting every person an agency may see means evaluating the sharing rules over the
+    whole partnership on every page view. Past the cap the list says "more than 1,000"
+    and asks the user to narrow the search (the GOV.UK pattern for large result sets),
+    so both queries can stop early: the count after `cap + 1` rows, the page after
+    its own rows in index order. Pages beyond the cap are not offered.
+    """
+
+    def __init__(self, object_list, per_page, cap=1000, **kwargs):
+        self.cap = cap
+        super().__init__(object_list, per_page, **kwargs)
+
+    @cached_property
+    def _capped_count(self):
+        # A sliced queryset counts as SELECT COUNT(*) FROM (... LIMIT cap + 1).
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @cached_property
+    def more_than_cap(self):
+        return self._capped_count > self.cap
+
+    @cached_property
+    def count(self):
+        return min(self._capped_count, self.cap)
