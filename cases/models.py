@@ -93,6 +93,14 @@ class User(AbstractUser):
         return self.is_active and self.agency_id is not None and self.role in CASEWORK_ROLES
 
     @property
+    def works_on_visible_cases(self):
+        """May change any case the agency can see: `editable_by` is `visible_to` for these users.
+
+        A cheap check for pages that have already found the person through `visible_to`.
+        """
+        return self.is_superuser or self.does_casework
+
+    @property
     def sees_people(self):
         return self.is_active and (
             self.is_superuser or (self.agency_id is not None and self.role not in AGGREGATE_ONLY_ROLES)
@@ -189,7 +197,7 @@ class OffenderQuerySet(models.QuerySet):
 
     def editable_by(self, user):
         """People whose case the user may work on: add cohorts, RAG changes, contacts and notes."""
-        if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.does_casework):
+        if not getattr(user, "is_authenticated", False) or not user.works_on_visible_cases:
             return self.none()
         return self.visible_to(user)
 
@@ -521,10 +529,13 @@ class Appointment(models.Model):
 class CaseNoteQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Notes on people the user may see; restricted notes only within the author's agency."""
-        notes = self.filter(offender__in=Offender.objects.visible_to(user))
+        return self.filter(offender__in=Offender.objects.visible_to(user)).readable_by(user)
+
+    def readable_by(self, user):
+        """The sharing part of `visible_to` alone, for notes of a person already found through it."""
         if getattr(user, "is_superuser", False):
-            return notes
-        return notes.filter(Q(sharing=CaseNote.Sharing.PARTNERSHIP) | Q(agency_id=user.agency_id))
+            return self
+        return self.filter(Q(sharing=CaseNote.Sharing.PARTNERSHIP) | Q(agency_id=user.agency_id))
 
 
 class CaseNote(models.Model):

@@ -26,7 +26,7 @@ from .forms import (
     ShareForm,
     SupervisionForm,
 )
-from .models import AccessLogEntry, Appointment, CaseNote, CohortMembership, Offender, Role
+from .models import AccessLogEntry, Appointment, CohortMembership, Offender, Role
 from .sections import case_sections
 
 CASES_PER_PAGE = 25
@@ -36,7 +36,9 @@ CASE_LIST_CAP = 1000
 
 def visible_offender_or_404(user, pk):
     """The person, if the user's agency may see them; otherwise 404 so existence is not disclosed."""
-    return get_object_or_404(Offender.objects.visible_to(user).select_related("area", "lead_agency"), pk=pk)
+    return get_object_or_404(
+        Offender.objects.visible_to(user).select_related("area", "lead_agency", "lead_offender_manager"), pk=pk
+    )
 
 
 def offender_for_casework(user, pk):
@@ -116,7 +118,7 @@ def case_detail(request, pk):
         ),
         total=Count("pk"),
     )
-    notes = CaseNote.objects.visible_to(user).filter(offender=offender).select_related("author", "agency")[:50]
+    notes = offender.notes.readable_by(user).select_related("author", "agency")[:50]
     sections = [
         {"section": section, "context": section.context(offender, user)} for section in case_sections()
     ]
@@ -136,7 +138,7 @@ def case_detail(request, pk):
             "notes": notes,
             "aliases": offender.aliases.all(),
             "sections": sections,
-            "can_work": Offender.objects.editable_by(user).filter(pk=pk).exists(),
+            "can_work": user.works_on_visible_cases,
             "can_edit_details": services.can_edit_personal_details(user, offender),
         },
     )

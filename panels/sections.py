@@ -4,8 +4,6 @@ The case page has already checked the user may see the person. Discussions are l
 only from meetings of panels the user's agency sits on. Three queries.
 """
 
-from cases.models import Offender
-
 from .models import AgendaItem, CheckpointContract, MappaLevelDecision, Meeting
 
 
@@ -20,6 +18,5 @@ def case_section_context(offender, user):
         "items": items,
         "contracts": contracts,
         "mappa": mappa,
-        "can_start_checkpoint": not any(c.is_open for c in contracts)
-        and Offender.objects.editable_by(user).filter(pk=offender.pk).exists(),
+        "can_start_checkpoint": not any(c.is_open for c in contracts) and user.works_on_visible_cases,
     }

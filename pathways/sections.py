@@ -88,5 +88,5 @@ def case_section_context(offender, user):
         "rows": rows,
         "open_referrals": statuses["open_referrals"],
         # The case page only renders sections for people the user may see, so case work is a matter of role.
-        "can_work": user.is_superuser or user.does_casework,
+        "can_work": user.works_on_visible_cases,
     }
