@@ -291,7 +291,8 @@ def my_actions(request):
     elif due == "soon":
         actions = actions.filter(due_on__lte=soon)
     actions = actions.select_related("offender", "pathway", "owner", "owner_agency").order_by("due_on", "pk")
-    page = CappedPaginator(actions, ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    listed = {"open": counts["open"], "overdue": counts["overdue"], "soon": counts["overdue"] + counts["soon"]}[due]
+    page = CappedPaginator(actions, ACTIONS_PER_PAGE, known_count=listed).get_page(request.GET.get("page"))
     for action in page.object_list:
         action.is_late = action.due_on < today
     people = {action.offender_id: action.offender for action in page.object_list}

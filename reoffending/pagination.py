@@ -14,12 +14,16 @@ class CappedPaginator(Paginator):
     its own rows in index order. Pages beyond the cap are not offered.
     """
 
-    def __init__(self, object_list, per_page, cap=1000, **kwargs):
+    def __init__(self, object_list, per_page, cap=1000, known_count=None, **kwargs):
+        """`known_count` is the number of rows when the page has counted them already."""
         self.cap = cap
+        self.known_count = known_count
         super().__init__(object_list, per_page, **kwargs)
 
     @cached_property
     def _capped_count(self):
+        if self.known_count is not None:
+            return self.known_count
         # A sliced queryset counts as SELECT COUNT(*) FROM (... LIMIT cap + 1).
         return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 

@@ -99,6 +99,19 @@ def test_actions_for_two_agencies_and_overdue_on_my_actions(partnership, client_
     assert [a.description for a in agency_page.context["page"].object_list] == ["Task for Northtown Police"]
 
 
+@pytest.mark.parametrize(("due", "listed"), [("open", 4), ("overdue", 1), ("soon", 3)])
+def test_each_my_actions_filter_lists_as_many_as_it_says(partnership, client_for, due, listed):
+    p = partnership
+    for due_on in (TODAY - DAY, TODAY + DAY, TODAY + 2 * DAY, TODAY + 60 * DAY):
+        ActionFactory(offender=p.iom_person, owner_agency=p.police, owner=p.police_om, due_on=due_on,
+                      raised_on=TODAY - 10 * DAY)
+    hidden = OffenderFactory(lead_agency=p.housing, area=p.area)
+    ActionFactory(offender=hidden, owner_agency=p.police, owner=p.police_om, due_on=TODAY - DAY)
+    page = client_for(p.police_om).get(reverse("pathways:my_actions"), {"due": due}).context["page"]
+    assert page.paginator.count == listed == len(page.object_list)
+    assert all(action.offender_id == p.iom_person.pk for action in page.object_list)
+
+
 def test_bad_action_input_gets_clear_errors_and_writes_nothing(partnership, client_for):
     p = partnership
     client = client_for(p.police_om)
