@@ -95,29 +95,68 @@ def _quarters_cte(quarters):
     return f"quarters({columns}) AS (VALUES " + ", ".join(rows) + ")", params
 
 
-def _measure_ctes(measure, quarters, tables):
-    """WITH clause defining base (person rows), cbase (cohort rows) and enriched (rows with slice keys)."""
+# Who was on which cohort at any time in each quarter: (q_start, offender_id, cohort), distinct.
+COHORTS_IN_QUARTER_SQL = (
+    "SELECT DISTINCT q.q_start, m.offender_id, m.cohort FROM quarters q "
+    "JOIN memberships m ON m.started_on <= q.q_end AND (m.ended_on IS NULL OR m.ended_on >= q.q_start)"
+)
+COHORTS_IN_QUARTER_TABLE = "dashboard_rollup_cohorts_in_quarter"
+
+
+def _memberships_cte(tables):
+    # Memberships are read once into memory: joined to each quarter by date range, a sequential pass beats
+    # the index scan per quarter the planner would otherwise choose.
+    return (
+        f"memberships AS {tables.materialized}(SELECT offender_id, cohort, started_on, ended_on "
+        f"FROM {tables.cases_cohortmembership})"
+    )
+
+
+@contextlib.contextmanager
+def cohorts_in_quarter_table(quarters):
+    """Work out once per run who was on which cohort in each quarter, for every measure to join to.
+
+    Most measures break their figures down by cohort through this table; computing it inside
+    each measure's statement cost more than the measure itself. It is a temporary table, so it
+    belongs to this database session alone and disappears with it.
+    """
+    tables = Tables()
+    quarters_cte, params = _quarters_cte(quarters)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {COHORTS_IN_QUARTER_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {COHORTS_IN_QUARTER_TABLE} AS "
+            f"WITH {quarters_cte}, {_memberships_cte(tables)} {COHORTS_IN_QUARTER_SQL}",
+            params,
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {COHORTS_IN_QUARTER_TABLE}")  # temporary tables are never auto-analysed
+    try:
+        yield COHORTS_IN_QUARTER_TABLE
+    finally:
+        with contextlib.suppress(Exception), connection.cursor() as cursor:  # a lost connection dropped it already
+            cursor.execute(f"DROP TABLE IF EXISTS {COHORTS_IN_QUARTER_TABLE}")
+
+
+def _measure_ctes(measure, quarters, tables, cohorts_in_quarter=None):
+    """WITH clause defining base (person rows), cbase (cohort rows) and enriched (rows with slice keys).
+
+    `cohorts_in_quarter` names a table made by `cohorts_in_quarter_table` for these quarters;
+    without it the statement works out cohort membership itself.
+    """
     quarters_cte, params = _quarters_cte(quarters)
     extra, person_sql, cohort_sql = measure.build(tables)
     if cohort_sql is None:
         # People count under every cohort they were on at any time in the quarter.
+        cohort_source = cohorts_in_quarter or f"({COHORTS_IN_QUARTER_SQL})"
         cohort_sql = (
-            "SELECT b.q_start, b.offender_id, pc.cohort, b.agency_id, b.category, b.num, b.den FROM base b JOIN ("
-            "SELECT DISTINCT q.q_start, m.offender_id, m.cohort FROM quarters q "
-            "JOIN memberships m ON m.started_on <= q.q_end "
-            "AND (m.ended_on IS NULL OR m.ended_on >= q.q_start)"
-            ") pc ON pc.q_start = b.q_start AND pc.offender_id = b.offender_id"
+            "SELECT b.q_start, b.offender_id, pc.cohort, b.agency_id, b.category, b.num, b.den FROM base b "
+            f"JOIN {cohort_source} pc ON pc.q_start = b.q_start AND pc.offender_id = b.offender_id"
         )
     slice_columns = ", ".join(f"{SLICE_EXPRESSIONS[d]} AS {SLICE_COLUMNS[d]}" for d in SLICE_EXPRESSIONS)
     offender_table = connection.ops.quote_name(Offender._meta.db_table)
-    # Memberships are read once into memory: joined to each quarter by date range, a sequential pass beats
-    # the index scan per quarter the planner would otherwise choose.
-    memberships = (
-        f"memberships AS {tables.materialized}(SELECT offender_id, cohort, started_on, ended_on "
-        f"FROM {tables.cases_cohortmembership}), "
-    )
     sql = (
-        f"WITH {quarters_cte}, {memberships}{extra}"
+        f"WITH {quarters_cte}, {_memberships_cte(tables)}, {extra}"
         f"base AS ({person_sql}), "
         f"cbase AS ({cohort_sql}), "
         f"enriched AS (SELECT b.q_start, b.offender_id, b.category, b.num, b.den, {slice_columns} "
@@ -126,10 +165,10 @@ def _measure_ctes(measure, quarters, tables):
     return sql, params
 
 
-def measure_sql(measure, quarters, tables=None):
+def measure_sql(measure, quarters, tables=None, cohorts_in_quarter=None):
     """One statement giving (q_start, dimension, slice_key, category, num, den) for every quarter and slice."""
     tables = tables or Tables()
-    sql, params = _measure_ctes(measure, quarters, tables)
+    sql, params = _measure_ctes(measure, quarters, tables, cohorts_in_quarter)
     cohort_select = (
         "SELECT q_start, 'cohort', cohort, category, SUM(num), SUM(den) FROM cbase GROUP BY q_start, cohort, category"
     )
@@ -197,12 +236,16 @@ def aggregation_transaction():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{AGGREGATION_WORK_MEM}'")
+                # A measure's rows come from CTEs without statistics, and the planner, guessing them few,
+                # looked each of a million rows up by index (the person, for the slices) instead of
+                # hashing one side once. Date-range joins have no other way and still nest.
+                cursor.execute("SET LOCAL enable_nestloop = off")
         yield
 
 
-def compute_measure(measure, quarters):
+def compute_measure(measure, quarters, cohorts_in_quarter=None):
     """The measure's figures: {quarter start: [RollupValue, ...]} (unsaved)."""
-    sql, params = measure_sql(measure, quarters)
+    sql, params = measure_sql(measure, quarters, cohorts_in_quarter=cohorts_in_quarter)
     keeps_denominator = measure.kind in {RATE, RATIO}
     ends = {quarter.start: quarter.end for quarter in quarters}
     by_quarter = defaultdict(list)
@@ -277,10 +320,11 @@ def run_rollup(run=None, *, quarters=None, measures=None):
         _set_progress(run, 0, "Starting", status=run.status, started_at=timezone.now(), error="",
                       periods=len(quarters))
         computed = defaultdict(list)
-        for index, measure in enumerate(measures):
-            _set_progress(run, int(80 * index / len(measures)), f"Calculating {measure.label.lower()}")
-            for start, values in compute_measure(measure, quarters).items():
-                computed[start].extend(values)
+        with cohorts_in_quarter_table(quarters) as cohorts_in_quarter:
+            for index, measure in enumerate(measures):
+                _set_progress(run, int(80 * index / len(measures)), f"Calculating {measure.label.lower()}")
+                for start, values in compute_measure(measure, quarters, cohorts_in_quarter).items():
+                    computed[start].extend(values)
         names = [measure.name for measure in measures]
         written = 0
         for index, quarter in enumerate(quarters):

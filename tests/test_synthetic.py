@@ -194,3 +194,25 @@ def test_panels_meet_monthly_with_distinct_people_on_each_agenda(generated):
     closed = panels.Meeting.objects.filter(status="closed").first()
     assert closed.items.count() == 15
     assert closed.attendance.exists()
+
+
+def test_rollup_with_the_shared_cohort_table_gives_the_figures_of_each_statement_alone(generated):
+    from dashboard.measures import all_measures
+    from dashboard.periods import reporting_quarters
+    from dashboard.rollup import cohorts_in_quarter_table, compute_measure
+
+    def figures(by_quarter):
+        return sorted(
+            (v.period_start, v.dimension, v.slice_key, v.category, v.numerator, v.denominator)
+            for values in by_quarter.values() for v in values
+        )
+
+    quarters = reporting_quarters(count=8, today=AS_OF)
+    with cohorts_in_quarter_table(quarters) as table:
+        for measure in all_measures():
+            shared = figures(compute_measure(measure, quarters, table))
+            alone = figures(compute_measure(measure, quarters))
+            assert shared == alone, measure.name
+    cohort_rows = [row for measure in all_measures() for row in figures(compute_measure(measure, quarters))
+                   if row[1] == "cohort"]
+    assert cohort_rows  # the generated people are on cohorts, so the comparison covered the cohort slices
