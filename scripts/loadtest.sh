@@ -19,7 +19,11 @@ for _ in $(seq 1 60); do
     sleep 0.5
 done
 
-echo "gunicorn with $WORKERS workers on $(nproc) cores; $USERS users for $DURATION"
+# Warm up every worker (imports, templates, database connections) as a server in service would be.
+SESSIONS_FILE=test-artifacts/sessions.json LOADTEST_WAIT=0.2,0.5 "$BIN/locust" -f scripts/locustfile.py --headless \
+    --users 10 --spawn-rate 10 --run-time 15s --host "http://127.0.0.1:$PORT" --only-summary > /dev/null 2>&1
+
+echo "gunicorn with $WORKERS workers on $(nproc) cores; $USERS users for $DURATION, ${LOADTEST_WAIT:-3,10} s between pages"
 SESSIONS_FILE=test-artifacts/sessions.json "$BIN/locust" -f scripts/locustfile.py --headless \
     --users "$USERS" --spawn-rate 10 --run-time "$DURATION" --host "http://127.0.0.1:$PORT" \
     --csv test-artifacts/loadtest --only-summary --stop-timeout 5

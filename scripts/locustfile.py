@@ -4,6 +4,10 @@ Each simulated user takes one of the signed-in, two-factor-verified sessions tha
 `scripts/bench.py sessions` writes (SESSIONS_FILE), so no one types a password or a
 security code during the test. The mix follows a working day: mostly the case list
 and case pages, some filtering and searching, the action list and the dashboard.
+
+Between pages each user reads for LOADTEST_WAIT seconds ("3,10" by default: a person
+reading a case page or a list). LOADTEST_WAIT=0.5,2 is a stress run that finds the
+throughput the machine can sustain.
 """
 
 import json
@@ -13,12 +17,13 @@ from itertools import count
 
 from locust import HttpUser, between, task
 
+WAIT_SECONDS = tuple(float(part) for part in os.environ.get("LOADTEST_WAIT", "3,10").split(","))
 SESSIONS = json.loads(open(os.environ.get("SESSIONS_FILE", "test-artifacts/sessions.json")).read())  # noqa: SIM115
 _next = count()
 
 
 class OffenderManager(HttpUser):
-    wait_time = between(0.5, 2)
+    wait_time = between(*WAIT_SECONDS)
 
     def on_start(self):
         sessions = SESSIONS["sessions"]
