@@ -20,6 +20,19 @@ class CappedPaginator(Paginator):
         self.known_count = known_count
         super().__init__(object_list, per_page, **kwargs)
 
+    def get_page(self, number):
+        """As Paginator.get_page; the first page is read one row long, and no count is needed when it is short.
+
+        Searches by name or identifier mostly find less than a page, and counting them would
+        evaluate the sharing rules a second time.
+        """
+        if self.known_count is not None or str(number or 1) != "1":
+            return super().get_page(number)
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.known_count = len(rows)
+        return self._get_page(rows[: min(self.per_page, self.cap)], 1, self)
+
     @cached_property
     def _capped_count(self):
         if self.known_count is not None:

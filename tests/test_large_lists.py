@@ -30,6 +30,7 @@ def test_case_list_stops_counting_at_the_cap_and_asks_to_narrow_the_search(
     partnership, client_for, five_more_police_cases, monkeypatch
 ):
     monkeypatch.setattr(case_views, "CASE_LIST_CAP", 3)
+    monkeypatch.setattr(case_views, "CASES_PER_PAGE", 2)
     client = client_for(partnership.police_om)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/cases/")
@@ -37,9 +38,18 @@ def test_case_list_stops_counting_at_the_cap_and_asks_to_narrow_the_search(
     page = response.content.decode()
     assert "More than 3 people" in page
     assert "only the first 3 are listed" in page
-    assert listed_rows(response) == 3
+    assert listed_rows(response) == 2
     count_sql = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)"))
     assert "LIMIT 4" in count_sql
+    second_page = client.get("/cases/", {"page": 2})
+    assert listed_rows(second_page) == 1 and "Showing 3 to 3 of more than 3 results" in second_page.content.decode()
+
+
+def test_a_first_page_shorter_than_a_page_is_not_counted_again(partnership, client_for):
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(partnership.police_om).get("/cases/", {"q": "2015/0123456X"})
+    assert "1 person" in response.content.decode() and listed_rows(response) == 1
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
 
 
 def test_case_list_under_the_cap_gives_the_exact_count(partnership, client_for, five_more_police_cases, monkeypatch):

@@ -105,7 +105,8 @@ def test_case_list_queries_do_not_grow_with_the_page(partnership, client_for, qu
     small = count_queries(client, url, query | {"page": "1"})
     add_people(partnership, 60)  # more than two full pages of 25
     large = count_queries(client, url, query)
-    assert large == small
+    # The one difference allowed is the count, which a first page shorter than a page does without.
+    assert large in (small, small + 1)
     with django_assert_max_num_queries(CASE_LIST_BUDGET):
         client.get(url, query)
 
