@@ -150,15 +150,14 @@ class RagStatus(models.TextChoices):
     GREEN = "green", "Green"
 
 
-
 class ExistsPerRow(Exists):
     """EXISTS that PostgreSQL answers row by row through an index, never by hashing the subquery.
 
     For a correlated EXISTS inside an OR the planner may instead read the whole subquery
     into a hash table first, sized for every row of the outer table. For visibility that
     means reading every open membership of the agency's shared cohorts (over 100,000 at
-    partnership scale) before the first row of a 25-row page. `OFFSET 0` is PostgreSQL's
-    documented way to keep a subquery as written, so each row costs one index probe.
+    partnership scale) before the first row of a 25-row page. `OFFSET 0` is a long-standing
+    PostgreSQL planner fence: the subquery is planned as written, so each row costs one index probe.
     """
 
     def as_postgresql(self, compiler, connection, **extra_context):
