@@ -79,3 +79,17 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def api_for(db):
+    """A REST API client that authenticates as the given user with their token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    return make

@@ -14,16 +14,6 @@ from .factories import AppointmentFactory, OffenderFactory
 API = "/api/v1"
 
 
-@pytest.fixture
-def api_for(db):
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return client
-
-    return make
-
-
 def new_person(p, **overrides):
     return {
         "first_names": "Robin", "last_name": "Fairweather", "date_of_birth": "1988-02-03", "gender": "male",

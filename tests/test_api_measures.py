@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases.models import Cohort
@@ -14,16 +13,6 @@ from .factories import MembershipFactory, OffenderFactory
 
 API = "/api/v1"
 QUARTER = default_quarter()
-
-
-@pytest.fixture
-def api_for(db):
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from cases.models import Cohort, RagChange, Role
 from panels.models import AgendaItem, Meeting, Panel, PanelMembership
@@ -14,16 +12,6 @@ from .factories import MembershipFactory, OffenderFactory, UserFactory
 
 API = "/api/v1"
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def api_for(db):
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return client
-
-    return make
 
 
 @pytest.fixture

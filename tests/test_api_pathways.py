@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from pathways.models import Action, NeedAssessment, Referral
@@ -12,16 +11,6 @@ from pathways.models import Action, NeedAssessment, Referral
 from .pathways_factories import ActionFactory, NeedAssessmentFactory, ReferralFactory, ServiceFactory
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def api_for(db):
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return client
-
-    return make
 
 
 def in_a_week():

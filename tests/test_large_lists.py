@@ -11,7 +11,7 @@ from cases.models import Offender
 from reoffending.api import PagePagination
 
 from .factories import OffenderFactory
-from .test_api import API, api_for  # noqa: F401 - the fixture
+from .test_api import API
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_shared_cohort_visibility_is_probed_per_person_not_hashed(partnership):
     assert "OFFSET 0" in sql  # keeps PostgreSQL from reading every open membership first
 
 
-def test_api_says_when_its_count_was_capped(partnership, api_for, five_more_police_cases, monkeypatch):  # noqa: F811
+def test_api_says_when_its_count_was_capped(partnership, api_for, five_more_police_cases, monkeypatch):
     monkeypatch.setattr(PagePagination, "count_cap", 3)
     body = api_for(partnership.police_om).get(f"{API}/people/").json()
     assert body["count"] == 3 and body["count_is_capped"] is True
