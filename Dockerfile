@@ -6,21 +6,18 @@ COPY frontend ./frontend
 RUN npm run build
 
 FROM python:3.11-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
 WORKDIR /app
-COPY pyproject.toml ./
-COPY reoffending ./reoffending
-COPY cases ./cases
-COPY pathways ./pathways
-COPY panels ./panels
-COPY dashboard ./dashboard
-RUN pip install --no-cache-dir .
+# The runtime half of the lock only: every package pinned, every file checked against its hash.
+COPY requirements/app.txt ./requirements/app.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/app.txt
 COPY . .
 COPY --from=assets /app/static/vendor ./static/vendor
 COPY --from=assets /app/node_modules/govuk-frontend/dist/govuk/assets ./node_modules/govuk-frontend/dist/govuk/assets
 COPY --from=assets /app/node_modules/@ministryofjustice/frontend/moj/assets ./node_modules/@ministryofjustice/frontend/moj/assets
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0
-RUN useradd --system --uid 1000 app
-USER app
+RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid 10001 --no-create-home app
+USER 10001
 EXPOSE 8000
-CMD ["gunicorn", "reoffending.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Workers, timeouts and request metrics across workers: gunicorn.conf.py.
+CMD ["gunicorn", "reoffending.wsgi:application"]

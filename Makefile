@@ -2,16 +2,35 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEV_ENV := DEBUG=1
+# Local development conveniences with DEBUG off, so the demo shows the service's own error pages.
+DEV_ENV := LOCAL_DEVELOPMENT=1
 
-.PHONY: install assets demo test lint bench loadtest clean
+.PHONY: install install-app install-loadtest lock lock-check assets demo test quick lint bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Every Python package comes from the lock (requirements/*.txt, exported from uv.lock): pinned, with hashes.
+PIP_INSTALL := $(BIN)/pip install --quiet --require-hashes --no-deps
+
+# The app, the tests, the linter and the lock tool.
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP_INSTALL) -r requirements/test.txt
+
+install-app: $(BIN)/python
+	$(PIP_INSTALL) -r requirements/app.txt
+
+install-loadtest: $(BIN)/python
+	$(PIP_INSTALL) -r requirements/loadtest.txt
+
+## After changing dependencies in pyproject.toml: re-resolve uv.lock (keeping every pin it can) and the requirement files
+lock: install
+	scripts/lock.sh
+
+## Fail if the lock is out of step with pyproject.toml (CI runs this)
+lock-check: install
+	scripts/lock.sh --check
 
 static/vendor/govuk-frontend.min.css: package.json package-lock.json frontend/build.mjs
 	npm ci --no-audit --no-fund --silent
@@ -20,7 +39,7 @@ static/vendor/govuk-frontend.min.css: package.json package-lock.json frontend/bu
 assets: static/vendor/govuk-frontend.min.css
 
 ## Install, create a local SQLite database with an invented partnership, and serve it on http://127.0.0.1:8000
-demo: install assets
+demo: install-app assets
 	$(DEV_ENV) $(BIN)/python manage.py migrate --verbosity 0
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
@@ -32,6 +51,12 @@ test: install assets
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+## The inner loop while developing: everything but the browser and fault tests (a few minutes)
+quick: install assets
+	scripts/services.sh
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not browser and not faults"
+
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/reo_bench
 BENCH_ENV := DATABASE_URL=$(BENCH_DB) DJANGO_SETTINGS_MODULE=bench_settings PYTHONPATH=scripts
 
@@ -41,7 +66,7 @@ bench: install
 	$(BENCH_ENV) $(BIN)/python scripts/bench.py
 
 ## 50 signed-in users for 60 s against gunicorn on the same data: errors, p95 and throughput
-loadtest: install
+loadtest: install install-loadtest
 	scripts/services.sh
 	$(BENCH_ENV) $(BIN)/python scripts/bench.py sessions 50 --out test-artifacts/sessions.json
 	BIN=$(BIN) scripts/loadtest.sh

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from guardian.admin import GuardedModelAdmin
 
 from .models import (
     AccessLogEntry,
@@ -56,7 +55,7 @@ class CohortMembershipInline(admin.TabularInline):
 
 
 @admin.register(Offender)
-class OffenderAdmin(GuardedModelAdmin):
+class OffenderAdmin(admin.ModelAdmin):
     """System administrators only: agencies work on cases in the service itself."""
 
     list_display = ["last_name", "first_names", "pnc_number", "crn", "lead_agency", "rag_status"]

@@ -6,26 +6,24 @@ transactions and access log are the same. People come from
 `Offender.objects.visible_to(user)`: a person the user may not see is a 404.
 """
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from reoffending.api import SeesPeople
+from web.api import ApiFilterSet, IdFilter, SeesPeople, StrictBooleanFilter, since_1900
 
 from . import services
+from .api_base import RAG_CONFLICT, LoggedRetrieveMixin, PersonScopedViewSet, VersionedUpdateMixin, conflict_schema
 from .audit import log_access
 from .filters import CaseFilter
 from .identifiers import normalise_identifier, validate_crn, validate_pnc_number, validate_prison_number
 from .models import (
+    AbsenceReason,
     AccessLogEntry,
     Appointment,
     Cohort,
@@ -36,6 +34,7 @@ from .models import (
     Role,
     User,
 )
+from .search import MAX_SEARCH_LENGTH
 
 Action = AccessLogEntry.Action
 
@@ -91,6 +90,9 @@ class PersonSerializer(serializers.ModelSerializer):
         "since then is refused with 409 Conflict.",
     )
     open_cohorts = serializers.SerializerMethodField()
+    rag_status = serializers.ChoiceField(
+        choices=RagStatus.choices, read_only=True, allow_blank=True, help_text="Empty until a status is recorded."
+    )
 
     class Meta:
         model = Offender
@@ -121,20 +123,6 @@ class PersonSerializer(serializers.ModelSerializer):
             memberships = person.cohort_memberships.filter(ended_on__isnull=True).order_by("cohort")
         return OpenCohortSerializer(memberships, many=True).data
 
-    def validate_date_of_birth(self, value):
-        if value >= timezone.localdate():
-            raise serializers.ValidationError("Date of birth must be in the past.")
-        return value
-
-
-class ConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    version = serializers.IntegerField(help_text="The current version of the record.")
-    changed = serializers.DictField(
-        help_text="Each field you sent whose current value differs from yours: {field: {current, yours}}."
-    )
-    current = PersonSerializer()
-
 
 class RagChangeSerializer(serializers.ModelSerializer):
     changed_by = serializers.StringRelatedField()
@@ -144,13 +132,17 @@ class RagChangeSerializer(serializers.ModelSerializer):
         model = RagChange
         fields = [
             "id", "from_status", "to_status", "reason", "changed_by", "agency", "changed_at", "source",
-            "source_reference",
+            "source_system", "source_reference",
         ]
 
 
 class RagChangeRequestSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=RagStatus.choices)
     reason = serializers.CharField(max_length=2000)
+    changed_at = serializers.DateTimeField(
+        required=False, validators=[since_1900],
+        help_text="When the status changed, if not now: a past date is allowed, a future one is not.",
+    )
     expected_status = serializers.ChoiceField(
         choices=[("", "None"), *RagStatus.choices], required=False,
         help_text="The status you saw. If someone else changed it since, the change is refused with 409 Conflict.",
@@ -159,6 +151,10 @@ class RagChangeRequestSerializer(serializers.Serializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     description = serializers.CharField(read_only=True)
+    exit_reason = serializers.ChoiceField(
+        choices=CohortMembership.ExitReason.choices, read_only=True, allow_blank=True,
+        help_text="Empty while the membership is open.",
+    )
 
     class Meta:
         model = CohortMembership
@@ -198,12 +194,20 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Appointment
-        fields = ["id", "kind", "scheduled_at", "outcome", "notes", "agency", "staff", "recorded_at"]
-        read_only_fields = ["recorded_at"]
+        fields = [
+            "id", "kind", "scheduled_at", "outcome", "absence_reason", "notes", "agency", "staff", "recorded_at",
+            "source_system", "source_reference",
+        ]
+        read_only_fields = ["recorded_at", "source_system", "source_reference"]
+        extra_kwargs = {"scheduled_at": {"validators": [since_1900]}}
 
 
 class AppointmentOutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Appointment.Outcome.choices)
+    absence_reason = serializers.ChoiceField(
+        choices=AbsenceReason.choices, required=False, allow_blank=True,
+        help_text="Required for an acceptable absence.",
+    )
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
@@ -211,21 +215,30 @@ class AppointmentOutcomeSerializer(serializers.Serializer):
 # Views
 
 
-class PersonFilter(CaseFilter):
+class PersonFilter(CaseFilter, ApiFilterSet):
     """The case list's search, filters and sort order (`sort=name`, `-rag`, `updated`, `dob`)."""
+
+    q = extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})(django_filters.CharFilter(
+        method="filter_search", max_length=MAX_SEARCH_LENGTH,
+        help_text="A PNC number in any form (17/128C), or a name; add a date of birth (17/05/1990) to narrow it.",
+    ))
+    area = IdFilter(help_text="The area's id.")
+    lead_agency = IdFilter(help_text="The lead agency's id.")
+    mine = StrictBooleanFilter(method="filter_mine", help_text="Only people you are the lead offender manager of.")
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix, user=getattr(request, "user", None))
 
 
-def ensure_casework(user, person):
-    """403 before any input is checked when the user's role may not work on the (visible) person."""
-    if not Offender.objects.editable_by(user).filter(pk=person.pk).exists():
-        raise PermissionDenied("Your role cannot change this case.")
+PERSON_CONFLICT = conflict_schema("Person", PersonSerializer())
 
 
+@extend_schema_view(
+    update=extend_schema(responses={200: PersonSerializer, 409: PERSON_CONFLICT}),
+    partial_update=extend_schema(responses={200: PersonSerializer, 409: PERSON_CONFLICT}),
+)
 class PersonViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    LoggedRetrieveMixin, VersionedUpdateMixin, mixins.ListModelMixin, mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
     """People (nominals) the user's agency may see under the information sharing agreement."""
@@ -234,6 +247,7 @@ class PersonViewSet(
     permission_classes = [IsAuthenticated, SeesPeople]
     lookup_value_converter = "int"
     filterset_class = PersonFilter
+    update_refusal = "Only the lead agency can change this person's details."
 
     def get_queryset(self):
         return (
@@ -256,11 +270,6 @@ class PersonViewSet(
                        detail=f"API search for: {request.query_params['q'][:200]}")
         return response
 
-    def retrieve(self, request, *args, **kwargs):
-        person = self.get_object()
-        log_access(request.user, Action.VIEW, person, detail="API")
-        return Response(self.get_serializer(person).data)
-
     def create(self, request, *args, **kwargs):
         user = request.user
         if not (user.is_superuser or user.does_casework):
@@ -272,192 +281,64 @@ class PersonViewSet(
         person = services.create_offender(user, aliases=fields.pop("aliases", ()), **fields)
         return Response(self.get_serializer(person).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: PersonSerializer, 409: ConflictSerializer})
-    def update(self, request, *args, partial=False, **kwargs):
-        person = self.get_object()
-        if not services.can_edit_personal_details(request.user, person):
-            raise PermissionDenied("Only the lead agency can change this person's details.")
-        serializer = self.get_serializer(person, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        expected_version = fields.pop("version", None)
-        if expected_version is None:
-            raise serializers.ValidationError({"version": ["Give the version of the record you last read."]})
-        aliases = fields.pop("aliases", None)
-        try:
-            person = services.update_offender(
-                request.user, Offender.objects.get(pk=person.pk), expected_version=expected_version,
-                aliases=aliases, **fields,
-            )
-        except services.ConcurrentEditError as conflict:
-            return self._conflict(conflict.current, fields, aliases)
-        return Response(self.get_serializer(person).data)
+    def may_update(self, user, person):
+        return services.can_edit_personal_details(user, person)
 
-    @extend_schema(responses={200: PersonSerializer, 409: ConflictSerializer})
-    def partial_update(self, request, *args, **kwargs):
-        return super().partial_update(request, *args, **kwargs)
-
-    def _conflict(self, current, fields, aliases):
-        current_data = self.get_serializer(current).data
-        yours = self.get_serializer().fields
-        changed = {}
-        for name, value in fields.items():
-            submitted = yours[name].to_representation(value) if value is not None else None
-            if submitted != current_data.get(name):
-                changed[name] = {"current": current_data.get(name), "yours": submitted}
-        if aliases is not None and aliases != current_data["aliases"]:
-            changed["aliases"] = {"current": current_data["aliases"], "yours": aliases}
-        return Response(
-            {
-                "detail": f"This record was changed by someone else at "
-                f"{timezone.localtime(current.updated_at):%H:%M on %d %B %Y} after you read it (version "
-                f"{current.version}). Nothing was saved: read it again and repeat your change.",
-                "version": current.version,
-                "changed": changed,
-                "current": current_data,
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
-
-
-class PersonScopedViewSet(viewsets.GenericViewSet):
-    """Records that belong to one person: /people/{person_pk}/...; 404 when the person is not visible."""
-
-    permission_classes = [IsAuthenticated, SeesPeople]
-    lookup_value_converter = "int"
-    logged_as = ""
-
-    def get_person(self):
-        if not hasattr(self, "_person"):
-            self._person = get_object_or_404(
-                Offender.objects.visible_to(self.request.user), pk=self.kwargs["person_pk"]
-            )
-        return self._person
-
-    def records(self, person):
-        raise NotImplementedError
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.serializer_class.Meta.model.objects.none()
-        return self.records(self.get_person())
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        log_access(request.user, Action.VIEW, self.get_person(), detail=f"API: {self.logged_as}")
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        record = self.get_object()
-        log_access(request.user, Action.VIEW, record, offender=self.get_person(), detail="API")
-        return Response(self.get_serializer(record).data)
-
-    def casework_input(self, serializer_class):
-        """The validated input of a change, after the 404 and 403 checks."""
-        person = self.get_person()
-        ensure_casework(self.request.user, person)
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return person, serializer.validated_data
+    def change(self, user, person, *, expected_version, aliases=None, **fields):
+        return services.update_offender(user, Offender.objects.get(pk=person.pk), expected_version=expected_version,
+                                        aliases=aliases, **fields)
 
 
 class RagChangeViewSet(PersonScopedViewSet):
     """A person's RAG history, newest first; POST records a change of status."""
 
     serializer_class = RagChangeSerializer
+    create_serializer_class = RagChangeRequestSerializer
+    create_service = staticmethod(services.record_rag_change)
     logged_as = "RAG history"
     filterset_fields = ["to_status", "source"]
 
     def records(self, person):
         return person.rag_changes.select_related("changed_by", "agency")
 
-    @extend_schema(
-        request=RagChangeRequestSerializer,
-        responses={201: RagChangeSerializer, 409: inline_serializer(
-            "RagConflict", {"detail": serializers.CharField(), "rag_status": serializers.CharField()})},
-    )
+    @extend_schema(request=RagChangeRequestSerializer, responses={201: RagChangeSerializer, 409: RAG_CONFLICT})
     def create(self, request, *args, **kwargs):
-        person, data = self.casework_input(RagChangeRequestSerializer)
-        try:
-            change = services.record_rag_change(request.user, person, **data)
-        except services.ConcurrentEditError as conflict:
-            return Response(
-                {
-                    "detail": "The RAG status was changed by someone else after you read it. Nothing was saved.",
-                    "rag_status": conflict.current.rag_status,
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
+        return super().create(request, *args, **kwargs)
 
 
 class MembershipViewSet(PersonScopedViewSet):
     """A person's cohort memberships; POST enrols them in a cohort, POST .../end/ closes a membership."""
 
     serializer_class = MembershipSerializer
+    create_service = staticmethod(services.enrol_in_cohort)
     logged_as = "cohort memberships"
     filterset_fields = ["cohort"]
 
     def records(self, person):
         return person.cohort_memberships.all()
 
-    def create(self, request, *args, **kwargs):
-        person, data = self.casework_input(MembershipSerializer)
-        membership = services.enrol_in_cohort(request.user, person, **data)
-        return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
-
     @extend_schema(request=EndMembershipSerializer, responses={200: MembershipSerializer})
     @action(detail=True, methods=["post"])
     def end(self, request, *args, **kwargs):
-        person = self.get_person()
-        ensure_casework(request.user, person)
-        membership = self.get_object()
-        serializer = EndMembershipSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        membership = services.end_cohort_membership(request.user, membership, **serializer.validated_data)
-        return Response(self.get_serializer(membership).data)
+        return self.change_record(EndMembershipSerializer, services.end_cohort_membership)
+
+
+def _record_own_appointment(user, person, **data):
+    """Appointments recorded through the API are the user's own."""
+    return services.record_appointment(user, person, staff=user, **data)
 
 
 class AppointmentViewSet(PersonScopedViewSet):
     """A person's contacts and appointments; PATCH records the outcome of one."""
 
     serializer_class = AppointmentSerializer
+    create_service = staticmethod(_record_own_appointment)
     logged_as = "appointments"
     filterset_fields = ["kind", "outcome"]
 
     def records(self, person):
         return person.appointments.select_related("agency", "staff")
 
-    def create(self, request, *args, **kwargs):
-        person, data = self.casework_input(AppointmentSerializer)
-        appointment = services.record_appointment(request.user, person, staff=request.user, **data)
-        return Response(self.get_serializer(appointment).data, status=status.HTTP_201_CREATED)
-
     @extend_schema(request=AppointmentOutcomeSerializer, responses={200: AppointmentSerializer})
     def partial_update(self, request, *args, **kwargs):
-        person = self.get_person()
-        ensure_casework(request.user, person)
-        appointment = self.get_object()
-        serializer = AppointmentOutcomeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        appointment = services.record_appointment_outcome(request.user, appointment, **serializer.validated_data)
-        return Response(self.get_serializer(appointment).data)
-
-
-class TokenView(APIView):
-    """Your API token. Issued only to a session signed in with the security code, so tokens inherit
-    two-factor sign-in; POST replaces any earlier token, DELETE withdraws it."""
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(request=None, responses={201: inline_serializer("ApiToken", {"token": serializers.CharField()})})
-    def post(self, request):
-        Token.objects.filter(user=request.user).delete()
-        token = Token.objects.create(user=request.user)
-        return Response({"token": token.key}, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=None, responses={204: None})
-    def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.change_record(AppointmentOutcomeSerializer, services.record_appointment_outcome)

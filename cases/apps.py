@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = "Cases"
+
+    def ready(self):
+        from .activity import register
+
+        register()

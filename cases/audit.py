@@ -1,5 +1,8 @@
 """Data Protection Act 2018 Part 3 logging: who consulted, changed, disclosed or erased what, and when."""
 
+from django.db import connection
+from django.utils import timezone
+
 from .models import AccessLogEntry, Offender
 
 
@@ -49,3 +52,31 @@ def log_many(user, action, offenders, *, object_type="cases.offender", detail=""
     ]
     AccessLogEntry.objects.bulk_create(entries)
     return entries
+
+
+def log_many_by_id(user, action, offender_ids, *, object_type="cases.offender", detail=""):
+    """`log_many` for people known by their ids alone: one entry a person, with no person loaded.
+
+    On PostgreSQL the entries are made by one INSERT from an array of ids, so logging a few
+    thousand people (a generated agenda) costs no more Python than logging one.
+    """
+    offender_ids = list(offender_ids)
+    if not offender_ids:
+        return 0
+    if connection.vendor != "postgresql":
+        log_many(user, action, [Offender(pk=pk) for pk in offender_ids], object_type=object_type, detail=detail)
+        return len(offender_ids)
+    authenticated = getattr(user, "is_authenticated", False)
+    table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(AccessLogEntry._meta.get_field(name).column) for name in (
+        "occurred_at", "user", "username", "agency", "action", "object_type", "object_id", "offender_id", "detail"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model, every value a parameter
+            "SELECT %s, %s, %s, %s, %s, %s, person::text, person, %s FROM unnest(%s::bigint[]) AS person",
+            [timezone.now(), user.pk if authenticated else None, user.get_username() if authenticated else "",
+             # The ids as one array literal: quicker to send than a list, value by value.
+             getattr(user, "agency_id", None), action, object_type, loggable(detail),
+             "{" + ",".join(str(int(pk)) for pk in offender_ids) + "}"],
+        )
+    return len(offender_ids)

@@ -10,6 +10,7 @@ import random
 from django.utils import timezone
 
 from .models import (
+    AbsenceReason,
     Agency,
     Alias,
     Appointment,
@@ -22,6 +23,7 @@ from .models import (
     Offender,
     RagChange,
     RagStatus,
+    Requirement,
     Role,
     SharingAgreement,
     Supervision,
@@ -160,7 +162,7 @@ def seed(rng: random.Random, people: int = 300):
     offenders = Offender.objects.bulk_create(offenders)
 
     memberships, rag_changes, appointments, notes, aliases, supervisions = [], [], [], [], [], []
-    offences, enforcement = [], []
+    offences, enforcement, requirements = [], [], []
     cohorts, weights = zip(*cohort_weights, strict=True)
     for person in offenders:
         chosen = set(rng.choices(cohorts, weights, k=rng.choice([1, 1, 1, 2])))
@@ -186,31 +188,43 @@ def seed(rng: random.Random, people: int = 300):
         if rng.random() < 0.2:
             aliases.append(Alias(offender=person, name=f"{rng.choice(FIRST_NAMES)} {person.last_name}"))
         released = today - datetime.timedelta(days=rng.randint(5, 400)) if rng.random() < 0.4 else None
-        supervisions.append(Supervision(
+        supervision = Supervision(
             offender=person, kind=Supervision.Kind.LICENCE if released else rng.choice(
                 [Supervision.Kind.COMMUNITY_ORDER, Supervision.Kind.SUSPENDED_SENTENCE]),
             started_on=(released or today) - datetime.timedelta(days=rng.randint(0, 200)),
             ends_on=today + datetime.timedelta(days=rng.randint(30, 500)), released_on=released,
-            drug_rehabilitation_requirement=rng.random() < 0.2, alcohol_treatment_requirement=rng.random() < 0.1,
+            release_type=(rng.choices(Supervision.ReleaseType.values, [85, 15])[0] if released else ""),
             responsible_agency=agencies[Agency.Kind.PROBATION],
-        ))
+        )
+        supervisions.append(supervision)
+        for kind, chance in ((Requirement.Kind.DRR, 0.2), (Requirement.Kind.ATR, 0.1), (Requirement.Kind.RAR, 0.4),
+                             (Requirement.Kind.UNPAID_WORK, 0.3), (Requirement.Kind.MHTR, 0.05)):
+            if rng.random() < chance:
+                requirements.append(Requirement(supervision=supervision, kind=kind))
         for _ in range(rng.randint(2, 8)):
             at = timezone.now() + datetime.timedelta(days=rng.randint(-120, 21), hours=rng.randint(9, 16))
-            outcome = Appointment.Outcome.SCHEDULED if at > timezone.now() else rng.choices(
-                [Appointment.Outcome.ATTENDED, Appointment.Outcome.MISSED, Appointment.Outcome.RESCHEDULED],
-                [75, 20, 5])[0]
+            outcome, reason = Appointment.Outcome.SCHEDULED, ""
+            if at <= timezone.now():
+                outcome = rng.choices(
+                    [Appointment.Outcome.ATTENDED_COMPLIED, Appointment.Outcome.FAILED_TO_COMPLY,
+                     Appointment.Outcome.ACCEPTABLE_ABSENCE, Appointment.Outcome.UNACCEPTABLE_ABSENCE,
+                     Appointment.Outcome.RESCHEDULED], [70, 5, 6, 14, 5])[0]
+                if outcome == Appointment.Outcome.ACCEPTABLE_ABSENCE:
+                    reason = rng.choice(AbsenceReason.values)
             appointments.append(Appointment(
                 offender=person, agency=person.lead_agency, staff=person.lead_offender_manager,
-                kind=rng.choice(Appointment.Kind.values), scheduled_at=at, outcome=outcome,
+                kind=rng.choice(Appointment.Kind.values), scheduled_at=at, outcome=outcome, absence_reason=reason,
+                recorded_at=min(at + datetime.timedelta(hours=1), timezone.now()),
             ))
         for _ in range(rng.choices([0, 1, 2, 3], [40, 35, 15, 10])[0]):
             committed = today - datetime.timedelta(days=rng.randint(1, 720))
-            outcome = rng.choices(Offence.Outcome.values, [20, 35, 15, 10, 15, 5])[0]
+            outcome = rng.choices(Offence.Outcome.values, [15, 5, 35, 15, 10, 15, 5])[0]
             outcome_on = None
             if outcome != Offence.Outcome.PENDING:
                 outcome_on = min(today, committed + datetime.timedelta(days=rng.randint(1, 200)))
             offences.append(Offence(
                 offender=person, committed_on=committed, offence_group=rng.choice(Offence.Group.values),
+                drug_related=rng.random() < 0.25, alcohol_related=rng.random() < 0.2,
                 outcome=outcome, outcome_on=outcome_on, recorded_by_agency=agencies[Agency.Kind.POLICE],
             ))
         if status == RagStatus.RED and rng.random() < 0.5:
@@ -233,6 +247,7 @@ def seed(rng: random.Random, people: int = 300):
     CaseNote.objects.bulk_create(notes)
     Alias.objects.bulk_create(aliases)
     Supervision.objects.bulk_create(supervisions)
+    Requirement.objects.bulk_create(requirements)
     Offence.objects.bulk_create(offences)
     EnforcementAction.objects.bulk_create(enforcement)
     context["people"] = offenders

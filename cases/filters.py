@@ -1,47 +1,24 @@
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
-from reoffending.widgets import GovukFormMixin
+from web.widgets import GovukFormMixin
 
-from .identifiers import CRN_PATTERN, PNC_PATTERN, PRISON_NUMBER_PATTERN, normalise_identifier
-from .models import Agency, Alias, Area, Cohort, CohortMembership, Offender, RagStatus
-
-MAX_SEARCH_LENGTH = 100
+from .models import Agency, Area, Cohort, CohortMembership, Offender, RagStatus
+from .search import MAX_SEARCH_LENGTH, search_people
 
 
 class CaseListForm(GovukFormMixin, forms.Form):
     pass
 
 
-def search_people(queryset, value):
-    """Match an identifier exactly, or every word of a name against names and aliases."""
-    value = (value or "").strip()[:MAX_SEARCH_LENGTH]
-    if not value:
-        return queryset
-    identifier = normalise_identifier(value)
-    if PNC_PATTERN.match(identifier):
-        return queryset.filter(pnc_number=identifier)
-    if CRN_PATTERN.match(identifier):
-        return queryset.filter(crn=identifier)
-    if PRISON_NUMBER_PATTERN.match(identifier):
-        return queryset.filter(prison_number=identifier)
-    for word in value.split()[:5]:
-        # One IN (... UNION ALL ...) per word rather than OR-ing the alias EXISTS with the name
-        # conditions: each branch can use its own index (name prefixes, alias trigrams), so a
-        # search reads only the matching people instead of scanning everyone visible.
-        by_name = Offender.objects.filter(Q(last_name__istartswith=word) | Q(first_names__istartswith=word))
-        by_alias = Alias.objects.filter(name__icontains=word)
-        queryset = queryset.filter(
-            pk__in=by_name.order_by().values("pk").union(by_alias.order_by().values("offender_id"), all=True)
-        )
-    return queryset
-
-
 class CaseFilter(django_filters.FilterSet):
     """Search, filters and sort order of the case list."""
 
-    q = django_filters.CharFilter(label="Name, PNC number or CRN", method="filter_search", max_length=MAX_SEARCH_LENGTH)
+    q = django_filters.CharFilter(
+        label="Name, PNC number or CRN", method="filter_search", max_length=MAX_SEARCH_LENGTH,
+        help_text="A PNC number in any form (17/128C), or a name; add a date of birth (17/05/1990) to narrow it.",
+    )
     cohort = django_filters.ChoiceFilter(
         label="Cohort", choices=Cohort.choices, method="filter_cohort", empty_label="Any cohort"
     )
@@ -60,7 +37,7 @@ class CaseFilter(django_filters.FilterSet):
             "date_of_birth": "Date of birth",
         },
         label="Sort by",
-        empty_label=None,
+        empty_label="Best match",
     )
 
     class Meta:

@@ -1,10 +1,11 @@
 from django import forms
-from django.core.exceptions import ValidationError
 
-from reoffending.widgets import GovukDateField, GovukFormMixin, govuk_formfield_callback
+from web.widgets import GovukDateField, GovukFormMixin, GovukTimeField, aware_datetime, govuk_formfield_callback
 
+from .activity import COMPLIANCE_CHOICES
 from .identifiers import normalise_identifier
 from .models import (
+    AbsenceReason,
     Agency,
     Appointment,
     CaseNote,
@@ -14,9 +15,11 @@ from .models import (
     Offence,
     Offender,
     RagStatus,
+    Requirement,
     Supervision,
     User,
 )
+from .timeline import timeline_sources
 
 
 class OffenderForm(GovukFormMixin, forms.ModelForm):
@@ -59,14 +62,6 @@ class OffenderForm(GovukFormMixin, forms.ModelForm):
 
     def clean_aliases(self):
         return [line.strip() for line in self.cleaned_data["aliases"].splitlines() if line.strip()]
-
-    def clean_date_of_birth(self):
-        from django.utils import timezone
-
-        value = self.cleaned_data["date_of_birth"]
-        if value and value >= timezone.localdate():
-            raise ValidationError("Date of birth must be in the past.")
-        return value
 
     def model_fields(self):
         return {name: value for name, value in self.cleaned_data.items() if name != "aliases"}
@@ -129,38 +124,61 @@ class RagChangeForm(GovukFormMixin, forms.Form):
     )
 
     def clean_status_seen(self):
-        # Forms posted without the field keep the plain behaviour: the change applies to the current status.
-        return self.cleaned_data["status_seen"] or None
+        """The status the change was made from, as the service compares it ("" for none).
+
+        Forms posted without the field keep the plain behaviour: the change applies to the current status.
+        """
+        seen = self.cleaned_data["status_seen"]
+        if not seen:
+            return None
+        return "" if seen == self.NO_STATUS else seen
 
 
 class SupervisionForm(GovukFormMixin, forms.ModelForm):
-    class Meta:
-        model = Supervision
-        fields = [
-            "kind", "started_on", "ends_on", "released_on", "responsible_agency",
-            "drug_rehabilitation_requirement", "alcohol_treatment_requirement", "other_requirements",
-        ]
-        widgets = {"other_requirements": forms.Textarea(attrs={"rows": 2})}
-        formfield_callback = govuk_formfield_callback
-
-
-class AppointmentForm(GovukFormMixin, forms.ModelForm):
-    scheduled_at = forms.DateTimeField(
-        label="Date and time", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
-        help_text="For example, 2026-03-27 14:30",
+    requirements = forms.MultipleChoiceField(
+        choices=Requirement.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label="Requirements or licence conditions",
     )
 
     class Meta:
-        model = Appointment
-        fields = ["kind", "scheduled_at", "outcome", "notes"]
-        widgets = {"outcome": forms.RadioSelect, "notes": forms.Textarea(attrs={"rows": 2})}
+        model = Supervision
+        fields = [
+            "kind", "started_on", "ends_on", "released_on", "release_type", "responsible_agency", "requirements",
+            "other_requirements",
+        ]
+        widgets = {"other_requirements": forms.Textarea(attrs={"rows": 2}), "release_type": forms.RadioSelect}
+        formfield_callback = govuk_formfield_callback
+
+
+class AppointmentForm(GovukFormMixin, forms.Form):
+    """When (a GOV.UK date input and a time), what kind, and what happened if it already has."""
+
+    kind = forms.ChoiceField(choices=Appointment.Kind.choices, error_messages={"required": "Select the kind"})
+    date = GovukDateField(error_messages={"required": "Enter the date of the appointment"})
+    time = GovukTimeField(help_text="For example, 14:30 or 2:30pm", error_messages={
+        "required": "Enter the time of the appointment"})
+    outcome = forms.ChoiceField(
+        choices=Appointment.Outcome.choices, widget=forms.RadioSelect, initial=Appointment.Outcome.SCHEDULED,
+        help_text="Attendance or absence can only be recorded once the appointment time has passed.",
+    )
+    absence_reason = forms.ChoiceField(
+        label="Reason for an acceptable absence", choices=[("", "Not an acceptable absence"), *AbsenceReason.choices],
+        required=False,
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=500, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        day, time = cleaned.pop("date", None), cleaned.pop("time", None)
+        if day and time:
+            cleaned["scheduled_at"] = aware_datetime(day, time)
+        return cleaned
 
 
 class AppointmentOutcomeForm(GovukFormMixin, forms.ModelForm):
     class Meta:
         model = Appointment
-        fields = ["outcome", "notes"]
+        fields = ["outcome", "absence_reason", "notes"]
         widgets = {"outcome": forms.RadioSelect, "notes": forms.Textarea(attrs={"rows": 2})}
 
 
@@ -177,25 +195,87 @@ class CaseNoteForm(GovukFormMixin, forms.ModelForm):
 
 
 class ShareForm(GovukFormMixin, forms.Form):
-    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), label="Agency to share with")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=400)
+    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), label="Agency to share with",
+                                    error_messages={"required": "Select the agency to share with"})
+    reason = forms.CharField(
+        label="Why you are sharing the case", widget=forms.Textarea(attrs={"rows": 3}), max_length=400,
+        error_messages={"required": "Enter why you are sharing the case"},
+    )
+    ends_on = GovukDateField(
+        label="Shared until", required=False,
+        help_text="The last day the agency may see the case, for example 31 3 2027. Leave blank for no end date.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = Agency.objects.exclude(pk=user.agency_id)
 
 
-class AccessLogFilterForm(GovukFormMixin, forms.Form):
-    person = forms.IntegerField(required=False, label="Person (case number)", min_value=1)
-    username = forms.CharField(required=False, max_length=150, label="User name")
+class WithdrawShareForm(GovukFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why you are withdrawing the share", widget=forms.Textarea(attrs={"rows": 3}), max_length=400,
+        help_text="The agency will no longer see the case, unless the sharing agreement covers one of its cohorts.",
+        error_messages={"required": "Enter why you are withdrawing the share"},
+    )
+
+
+class ConcludeEnforcementForm(GovukFormMixin, forms.Form):
+    concluded_on = GovukDateField(label="Date concluded",
+                                  error_messages={"required": "Enter the date the proceedings concluded"})
+    outcome = forms.CharField(
+        label="Outcome", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        help_text="For example: order revoked and resentenced; returned to custody; breach withdrawn.",
+        error_messages={"required": "Enter how the proceedings concluded"},
+    )
+
+
+class ActivityFilterForm(GovukFormMixin, forms.Form):
+    q = forms.CharField(label="Keywords", required=False, max_length=100,
+                        help_text="Words in notes, reasons, descriptions and outcomes.")
+    category = forms.MultipleChoiceField(
+        label="Show", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: [(source.key, source.label) for source in timeline_sources()],
+    )
+    compliance = forms.ChoiceField(
+        label="Compliance", required=False, help_text="Shows appointments only.",
+        choices=[("", "Any"), *COMPLIANCE_CHOICES],
+    )
+    date_from = GovukDateField(label="From", required=False, help_text="For example, 1 4 2026")
+    date_to = GovukDateField(label="To", required=False, help_text="For example, 30 6 2026")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
+            self.add_error("date_to", "The end date must be on or after the start date.")
+        return cleaned
+
+
+class PersonAccessLogFilterForm(GovukFormMixin, forms.Form):
+    user = forms.CharField(required=False, max_length=150, label="Who", help_text="A name or user name.")
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
+            self.add_error("date_to", "The end date must be on or after the start date.")
+        return cleaned
+
+
+class AccessLogFilterForm(PersonAccessLogFilterForm):
+    person = forms.CharField(
+        required=False, max_length=100, label="Person", help_text="A name, PNC number, CRN or case number."
+    )
+    field_order = ["person", "user", "date_from", "date_to"]
 
 
 class OffenceForm(GovukFormMixin, forms.ModelForm):
     class Meta:
         model = Offence
-        fields = ["committed_on", "offence_group", "description", "outcome", "outcome_on"]
+        fields = [
+            "committed_on", "offence_group", "drug_related", "alcohol_related", "description", "outcome", "outcome_on",
+            "court",
+        ]
         widgets = {"outcome": forms.RadioSelect}
         formfield_callback = govuk_formfield_callback
         help_texts = {"outcome_on": "Leave blank while the outcome is pending."}
@@ -215,7 +295,8 @@ class OffenceOutcomeForm(GovukFormMixin, forms.Form):
         choices=[choice for choice in Offence.Outcome.choices if choice[0] != Offence.Outcome.PENDING],
         widget=forms.RadioSelect,
     )
-    outcome_on = GovukDateField(label="Date of outcome")
+    outcome_on = GovukDateField(label="Date of outcome", help_text="For a charge, the date of the charge.")
+    court = forms.CharField(max_length=100, required=False, help_text="The court that dealt with the case.")
 
 
 class EnforcementForm(GovukFormMixin, forms.ModelForm):

@@ -2,14 +2,56 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from guardian.models import GroupObjectPermissionBase
 
-from .identifiers import validate_crn, validate_pnc_number, validate_prison_number
+from .identifiers import IdentifierField, validate_crn, validate_pnc_number, validate_prison_number
+from .validators import validate_date_of_birth
+
+
+class FedRecord(models.Model):
+    """A fact that can arrive from a partner's system: the system's name and its own reference for the row.
+
+    Together they are unique, so importing a row again finds what it made before: an
+    unchanged row changes nothing and a corrected row updates the same record.
+    Records typed in by staff have neither.
+    """
+
+    # Defaults in the database too, so bulk SQL (the synthetic partnership, benchmark loads) may leave them out.
+    source_system = models.CharField(
+        max_length=40, blank=True, default="", db_default="",
+        help_text="The partner system the record came from, for example police-niche.",
+    )
+    source_reference = models.CharField(
+        max_length=100, blank=True, default="", db_default="", help_text="That system's own reference."
+    )
+
+    class Meta:
+        abstract = True
+
+
+def source_constraints(name, system="source_system", reference="source_reference"):
+    """The rules every fed record keeps: a reference names its system, and is used once per system."""
+    return [
+        models.UniqueConstraint(
+            fields=[system, reference], condition=~Q(**{system: ""}), name=f"{name}_source_unique",
+            violation_error_message="Another record already has this source system and reference.",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{system: ""}) | ~Q(**{reference: ""}), name=f"{name}_source_complete",
+            violation_error_message="Give the source system's own reference with the source system.",
+        ),
+    ]
+
+
+def validate_not_future(day, message="The date cannot be in the future."):
+    """Facts that have happened (an outcome, an exit, a change of status) cannot be dated after today."""
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(message, code="future_date")
 
 
 class Area(models.Model):
@@ -169,9 +211,9 @@ class OffenderQuerySet(models.QuerySet):
         """People the user's agency may see under the information sharing agreement.
 
         An agency sees a person when it leads the case, when the person has an open
-        membership of a cohort the agreement opens to the agency, or when the person
-        has been shared or referred to the agency (a guardian object permission held
-        by the agency's group). Analysts see numbers only, never people.
+        membership of a cohort the agreement opens to the agency, or while the case is
+        shared with the agency (a CaseShare neither withdrawn nor past its end date).
+        Analysts see numbers only, never people.
         """
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -185,11 +227,7 @@ class OffenderQuerySet(models.QuerySet):
             ended_on__isnull=True,
             cohort__in=SharingAgreement.objects.filter(agency_id=agency_id).values("cohort"),
         )
-        shared_with_agency = OffenderGroupObjectPermission.objects.filter(
-            content_object=OuterRef("pk"),
-            group__agency__id=agency_id,
-            permission__codename="view_offender",
-        )
+        shared_with_agency = CaseShare.objects.active().filter(offender=OuterRef("pk"), agency_id=agency_id)
         return self.filter(
             Q(lead_agency_id=agency_id) | ExistsPerRow(open_on_shared_cohort) | Exists(shared_with_agency)
         )
@@ -220,22 +258,22 @@ class Offender(models.Model):
 
     first_names = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(validators=[validate_date_of_birth])
     gender = models.CharField(max_length=10, choices=Gender.choices)
     ethnicity = models.CharField(max_length=12, choices=Ethnicity.choices, default=Ethnicity.NOT_STATED)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="people")
 
-    pnc_number = models.CharField(
+    pnc_number = IdentifierField(
         "PNC number", max_length=13, blank=True, validators=[validate_pnc_number],
-        help_text="For example, 2015/0123456X",
+        help_text="For example, 2015/0123456X or 15/123456X",
     )
-    crn = models.CharField(
+    crn = IdentifierField(
         "CRN", max_length=7, blank=True, validators=[validate_crn],
         help_text="Probation case reference number, for example X123456",
     )
-    prison_number = models.CharField(
+    prison_number = IdentifierField(
         max_length=7, blank=True, validators=[validate_prison_number], help_text="For example, A1234BC"
     )
 
@@ -280,7 +318,6 @@ class Offender(models.Model):
             ),
         ]
         indexes = [
-            models.Index(Lower("last_name"), Lower("first_names"), name="offender_name_idx"),
             models.Index(fields=["rag_status", "last_name"]),
             models.Index(fields=["area", "last_name"]),
             models.Index(fields=["lead_agency", "last_name"]),
@@ -299,12 +336,72 @@ class Offender(models.Model):
         return f"{self.first_names} {self.last_name}"
 
 
-class OffenderUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Offender, on_delete=models.CASCADE)
-
-
 class OffenderGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Offender, on_delete=models.CASCADE)
+
+
+class CaseShareQuerySet(models.QuerySet):
+    def active(self, today=None):
+        """Shares in force today: not withdrawn, and not past their end date."""
+        today = today or timezone.localdate()
+        return self.filter(withdrawn_at__isnull=True).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+
+class CaseShare(models.Model):
+    """The case shared with another agency beyond the sharing agreement: who shared it, why, when, until when.
+
+    The agency sees the person while the share is in force (`Offender.objects.visible_to`). A share is
+    never deleted: withdrawing it keeps who withdrew it, when and why, and ends the agency's view at once.
+    """
+
+    offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="shares")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="shares_received",
+                               verbose_name="Shared with")
+    reason = models.TextField(help_text="Why the case is shared.")
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    shared_by_agency = models.ForeignKey(Agency, null=True, on_delete=models.SET_NULL, related_name="+")
+    shared_at = models.DateTimeField(default=timezone.now)
+    ends_on = models.DateField("Shared until", null=True, blank=True,
+                               help_text="The last day the agency may see the case. Leave blank for no end date.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = CaseShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-shared_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offender", "agency"], condition=Q(withdrawn_at__isnull=True),
+                name="one_current_share_per_agency",
+                violation_error_message="The case is already shared with this agency.",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="case_share_has_reason"),
+            models.CheckConstraint(
+                condition=(Q(withdrawn_at__isnull=True) & Q(withdrawal_reason=""))
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="case_share_withdrawn_with_reason",
+                violation_error_message="A withdrawn share needs the reason, and only a withdrawn one.",
+            ),
+        ]
+        indexes = [models.Index(fields=["offender", "agency"], name="case_share_visibility_idx",
+                                condition=Q(withdrawn_at__isnull=True))]
+
+    def __str__(self):
+        return f"Shared with {self.agency} on {self.shared_at:%d %b %Y}"
+
+    def is_active(self, today=None):
+        today = today or timezone.localdate()
+        return self.withdrawn_at is None and (self.ends_on is None or self.ends_on >= today)
+
+    @property
+    def state(self):
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "active" if self.is_active() else "ended"
 
 
 class Alias(models.Model):
@@ -313,7 +410,6 @@ class Alias(models.Model):
 
     class Meta:
         verbose_name_plural = "aliases"
-        indexes = [models.Index(Lower("name"), name="alias_name_idx")]
 
     def __str__(self):
         return self.name
@@ -352,6 +448,9 @@ class CohortMembership(models.Model):
     started_on = models.DateField(default=timezone.localdate)
     ended_on = models.DateField(null=True, blank=True)
     exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
+    # The partner system and reference of the row that ended the membership, when a feed did.
+    exit_source_system = models.CharField(max_length=40, blank=True, default="", db_default="")
+    exit_source_reference = models.CharField(max_length=100, blank=True, default="", db_default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -388,6 +487,7 @@ class CohortMembership(models.Model):
                     "IOM memberships need a category (fixed, flex or free); other cohorts have none."
                 ),
             ),
+            *source_constraints("membership_exit", "exit_source_system", "exit_source_reference"),
         ]
         indexes = [
             models.Index(fields=["cohort", "ended_on", "offender"]),
@@ -427,8 +527,11 @@ class RagChange(models.Model):
     agency = models.ForeignKey(Agency, null=True, on_delete=models.SET_NULL, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.CASE_REVIEW)
+    # For an imported change, the partner system it came from: with `source_reference` it finds the change again.
+    source_system = models.CharField(max_length=40, blank=True, default="", db_default="")
     source_reference = models.CharField(
-        max_length=200, blank=True, help_text="For a panel decision, the meeting it was made at."
+        max_length=200, blank=True,
+        help_text="For a panel decision, the meeting it was made at; for an imported change, the row's reference.",
     )
 
     class Meta:
@@ -437,6 +540,8 @@ class RagChange(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(from_status=models.F("to_status")), name="rag_change_changes_status"),
             models.CheckConstraint(condition=~Q(reason=""), name="rag_change_has_reason"),
+            # Panel decisions name their meeting without a source system, so only fed changes are unique.
+            *source_constraints("rag_change"),
         ]
         indexes = [
             models.Index(fields=["offender", "-changed_at"]),
@@ -447,8 +552,8 @@ class RagChange(models.Model):
         return f"{self.from_status or 'none'} to {self.to_status}"
 
 
-class Supervision(models.Model):
-    """A sentence or order under which the person is supervised."""
+class Supervision(FedRecord):
+    """A sentence or order under which the person is supervised, and the release from custody that began it."""
 
     class Kind(models.TextChoices):
         LICENCE = "licence", "Licence"
@@ -458,15 +563,23 @@ class Supervision(models.Model):
         CUSTODY = "custody", "Custodial sentence"
         OUT_OF_COURT = "out_of_court", "Out-of-court disposal"
 
+    class ReleaseType(models.TextChoices):
+        PLANNED = "planned", "Planned release"
+        UNPLANNED = "unplanned", "Unplanned release (for example from court or on appeal)"
+
+    # Orders a court makes in the community: with cautions and releases from custody, the events
+    # that bring a person into the national proven reoffending cohort.
+    COURT_ORDER_KINDS = frozenset({Kind.COMMUNITY_ORDER, Kind.SUSPENDED_SENTENCE})
+
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="supervisions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     started_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     released_on = models.DateField(
-        "Prison release date", null=True, blank=True, help_text="Through the Gate work starts before release."
+        "Prison release date", null=True, blank=True,
+        help_text="The expected date until the person is released: Through the Gate work starts before release.",
     )
-    drug_rehabilitation_requirement = models.BooleanField("Drug rehabilitation requirement (DRR)", default=False)
-    alcohol_treatment_requirement = models.BooleanField("Alcohol treatment requirement (ATR)", default=False)
+    release_type = models.CharField(max_length=10, choices=ReleaseType.choices, blank=True, default="", db_default="")
     other_requirements = models.TextField(blank=True)
     responsible_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
 
@@ -478,15 +591,75 @@ class Supervision(models.Model):
                 name="supervision_ends_after_it_starts",
                 violation_error_message="The end date must be on or after the start date.",
             ),
+            models.CheckConstraint(
+                condition=Q(release_type="") | Q(released_on__isnull=False),
+                name="supervision_release_type_needs_date",
+                violation_error_message="Give the release date with the type of release.",
+            ),
+            *source_constraints("supervision"),
         ]
         indexes = [models.Index(fields=["released_on"]), models.Index(fields=["offender", "-started_on"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} from {self.started_on:%d %b %Y}"
 
+    @property
+    def is_friday_release(self):
+        """Released on a Friday, when housing, benefits and treatment services close for the weekend."""
+        return self.released_on is not None and self.released_on.weekday() == 4
 
-class Appointment(models.Model):
-    """A contact or appointment with the person, and whether they kept it."""
+
+class Requirement(models.Model):
+    """A requirement of a community order or suspended sentence, or a condition of a licence."""
+
+    class Kind(models.TextChoices):
+        DRR = "drr", "Drug rehabilitation requirement (DRR)"
+        ATR = "atr", "Alcohol treatment requirement (ATR)"
+        MHTR = "mhtr", "Mental health treatment requirement (MHTR)"
+        AAMR = "aamr", "Alcohol abstinence and monitoring requirement"
+        RAR = "rar", "Rehabilitation activity requirement (RAR)"
+        UNPAID_WORK = "unpaid_work", "Unpaid work"
+        PROGRAMME = "programme", "Accredited programme"
+        CURFEW = "curfew", "Curfew"
+        EXCLUSION = "exclusion", "Exclusion"
+        RESIDENCE = "residence", "Residence"
+        PROHIBITED_ACTIVITY = "prohibited_activity", "Prohibited activity"
+        ELECTRONIC_MONITORING = "electronic_monitoring", "Electronic monitoring"
+
+    supervision = models.ForeignKey(Supervision, on_delete=models.CASCADE, related_name="requirements")
+    kind = models.CharField(max_length=25, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["supervision", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supervision", "kind"], name="one_requirement_of_each_kind",
+                violation_error_message="The order already has this requirement.",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "supervision"])]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class AbsenceReason(models.TextChoices):
+    MEDICAL = "medical", "Medical"
+    COURT = "court", "Attending court"
+    EMPLOYMENT = "employment", "Employment, education or training"
+    CHILDCARE = "childcare", "Childcare or caring responsibilities"
+    RELIGIOUS = "religious", "Religious observance"
+    PROFESSIONAL_JUDGEMENT = "professional_judgement", "Professional judgement"
+
+
+class Appointment(FedRecord):
+    """A contact or appointment with the person, and its outcome as a probation practitioner records it.
+
+    Compliance is read from the outcomes: attending but failing to comply and an
+    unacceptable absence are each a failure to comply; an acceptable absence has
+    a reason and is not. Only what has happened can have an outcome, so an
+    attendance or absence can only be recorded once the appointment time has passed.
+    """
 
     class Kind(models.TextChoices):
         SUPERVISION = "supervision", "Probation supervision"
@@ -498,10 +671,21 @@ class Appointment(models.Model):
 
     class Outcome(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
-        ATTENDED = "attended", "Attended"
-        MISSED = "missed", "Missed"
+        ATTENDED_COMPLIED = "attended_complied", "Attended and complied"
+        FAILED_TO_COMPLY = "failed_to_comply", "Attended but failed to comply"
+        ACCEPTABLE_ABSENCE = "acceptable_absence", "Acceptable absence"
+        UNACCEPTABLE_ABSENCE = "unacceptable_absence", "Unacceptable absence"
         RESCHEDULED = "rescheduled", "Rescheduled"
         CANCELLED = "cancelled", "Cancelled"
+
+    # Outcomes that say what happened at the appointment: none can be recorded before it is due.
+    ATTENDED_OUTCOMES = frozenset({Outcome.ATTENDED_COMPLIED, Outcome.FAILED_TO_COMPLY})
+    ABSENT_OUTCOMES = frozenset({Outcome.ACCEPTABLE_ABSENCE, Outcome.UNACCEPTABLE_ABSENCE})
+    HAPPENED_OUTCOMES = ATTENDED_OUTCOMES | ABSENT_OUTCOMES
+    # A missed appointment, as the case page, agendas and the dashboard count it: absent without good reason.
+    MISSED_OUTCOMES = frozenset({Outcome.UNACCEPTABLE_ABSENCE})
+    # Each of these is one failure to comply ("N failures to comply within 12 months").
+    FAILURE_OUTCOMES = frozenset({Outcome.FAILED_TO_COMPLY, Outcome.UNACCEPTABLE_ABSENCE})
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="appointments")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
@@ -510,12 +694,33 @@ class Appointment(models.Model):
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     scheduled_at = models.DateTimeField()
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.SCHEDULED)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.SCHEDULED)
+    absence_reason = models.CharField(
+        "Reason for the absence", max_length=25, choices=AbsenceReason.choices, blank=True, default="", db_default="",
+        help_text="Why the absence is acceptable.",
+    )
     notes = models.CharField(max_length=500, blank=True)
-    recorded_at = models.DateTimeField(auto_now=True)
+    # When the appointment or its latest outcome was recorded; the services set it.
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-scheduled_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome__in=[
+                    "attended_complied", "failed_to_comply", "acceptable_absence", "unacceptable_absence",
+                ]) | Q(scheduled_at__lte=models.F("recorded_at")),
+                name="appointment_outcome_not_before_it_is_due",
+                violation_error_message="An appointment's outcome cannot be recorded before the appointment time.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(outcome="acceptable_absence") & ~Q(absence_reason=""))
+                | (~Q(outcome="acceptable_absence") & Q(absence_reason="")),
+                name="appointment_absence_reason_when_acceptable",
+                violation_error_message="Give the reason for an acceptable absence, and only for one.",
+            ),
+            *source_constraints("appointment"),
+        ]
         indexes = [
             models.Index(fields=["offender", "-scheduled_at"]),
             models.Index(fields=["outcome", "scheduled_at"]),
@@ -523,6 +728,35 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.scheduled_at:%d %b %Y}"
+
+    @property
+    def is_missed(self):
+        return self.outcome in self.MISSED_OUTCOMES
+
+    @property
+    def is_due(self):
+        """The appointment time has come: what happened can be recorded."""
+        return self.scheduled_at <= timezone.now()
+
+    @property
+    def is_failure_to_comply(self):
+        return self.outcome in self.FAILURE_OUTCOMES
+
+    def clean(self):
+        errors = {}
+        if self.outcome in self.HAPPENED_OUTCOMES and self.scheduled_at and self.scheduled_at > (
+            self.recorded_at or timezone.now()
+        ):
+            errors["outcome"] = (
+                "The appointment has not happened yet: an attendance or absence can only be recorded after "
+                f"{timezone.localtime(self.scheduled_at):%-d %B %Y at %H:%M}."
+            )
+        if self.outcome == self.Outcome.ACCEPTABLE_ABSENCE and not self.absence_reason:
+            errors["absence_reason"] = "Select the reason the absence is acceptable."
+        if self.outcome != self.Outcome.ACCEPTABLE_ABSENCE:
+            self.absence_reason = ""
+        if errors:
+            raise ValidationError(errors)
 
 
 class CaseNoteQuerySet(models.QuerySet):
@@ -606,7 +840,7 @@ class AccessLogEntry(models.Model):
         return f"{self.username} {self.action} {self.object_type} {self.object_id}"
 
 
-class Offence(models.Model):
+class Offence(FedRecord):
     """An offence the person is suspected of, and how it was disposed of: the basis of proven reoffending."""
 
     class Group(models.TextChoices):
@@ -629,21 +863,29 @@ class Offence(models.Model):
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"
-        CONVICTION = "conviction", "Charged and convicted"
-        CAUTION = "caution", "Caution"
-        OUT_OF_COURT = "out_of_court", "Other out-of-court disposal"
+        CHARGED = "charged", "Charged"
+        CONVICTION = "conviction", "Convicted"
+        CAUTION = "caution", "Cautioned"
+        OUT_OF_COURT = "out_of_court", "Community resolution or other out-of-court disposal"
         NO_FURTHER_ACTION = "nfa", "No further action"
         ACQUITTED = "acquitted", "Acquitted"
 
     # Outcomes that count as a proven offence in the published reoffending measure.
     PROVEN_OUTCOMES = frozenset({Outcome.CONVICTION, Outcome.CAUTION})
+    # Outcomes still open: the case may yet be proven.
+    OPEN_OUTCOMES = frozenset({Outcome.PENDING, Outcome.CHARGED})
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="offences")
     committed_on = models.DateField("Date of offence")
     offence_group = models.CharField(max_length=20, choices=Group.choices)
     description = models.CharField(max_length=200, blank=True)
+    drug_related = models.BooleanField("Drug-related", default=False, db_default=False)
+    alcohol_related = models.BooleanField("Alcohol-related", default=False, db_default=False)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
-    outcome_on = models.DateField("Date of outcome", null=True, blank=True)
+    outcome_on = models.DateField("Date of outcome", null=True, blank=True, help_text="For a charge, the charge date.")
+    court = models.CharField(
+        max_length=100, blank=True, default="", db_default="", help_text="The court that dealt with the case."
+    )
     recorded_by_agency = models.ForeignKey(Agency, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -661,6 +903,7 @@ class Offence(models.Model):
                 name="offence_outcome_after_offence",
                 violation_error_message="The outcome cannot come before the offence.",
             ),
+            *source_constraints("offence"),
         ]
         indexes = [
             models.Index(fields=["offender", "committed_on"]),
@@ -673,6 +916,19 @@ class Offence(models.Model):
     @property
     def is_proven(self):
         return self.outcome in self.PROVEN_OUTCOMES
+
+    def clean(self):
+        errors = {}
+        for name, day, message in (
+            ("committed_on", self.committed_on, "The date of the offence cannot be in the future."),
+            ("outcome_on", self.outcome_on, "The date of the outcome cannot be in the future."),
+        ):
+            try:
+                validate_not_future(day, message)
+            except ValidationError as error:
+                errors[name] = error
+        if errors:
+            raise ValidationError(errors)
 
 
 class EnforcementAction(models.Model):
@@ -687,16 +943,39 @@ class EnforcementAction(models.Model):
         CIVIL_ORDER = "civil_order", "Civil order (for example a Criminal Behaviour Order)"
         OTHER = "other", "Other"
 
+    # Proceedings that run until a court or the recall process concludes them: "breach in progress".
+    ENFORCEMENT_OF_ORDER_KINDS = frozenset({Kind.BREACH, Kind.RECALL})
+
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="enforcement_actions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     taken_on = models.DateField(default=timezone.localdate)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     details = models.TextField(blank=True)
+    concluded_on = models.DateField(
+        "Date concluded", null=True, blank=True,
+        help_text="For breach proceedings or a recall: when they concluded. Until then they are in progress.",
+    )
+    outcome = models.TextField(
+        blank=True, default="", db_default="", help_text="How breach proceedings or a recall concluded."
+    )
 
     class Meta:
         ordering = ["-taken_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(concluded_on__isnull=True) | (
+                    Q(kind__in=["breach", "recall"]) & Q(concluded_on__gte=models.F("taken_on"))
+                ),
+                name="enforcement_concluded_after_taken",
+                violation_error_message="Only breach proceedings or a recall conclude, on or after the day taken.",
+            ),
+        ]
         indexes = [models.Index(fields=["offender", "-taken_on"]), models.Index(fields=["taken_on", "kind"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.taken_on:%d %b %Y}"
+
+    @property
+    def in_progress(self):
+        return self.kind in self.ENFORCEMENT_OF_ORDER_KINDS and self.concluded_on is None

@@ -6,21 +6,25 @@ and writes the access log. The browser views and the API both call these.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
+from . import events
 from .audit import log_access
+from .locking import lock_for_change, save_next_version
 from .models import (
     AccessLogEntry,
     Alias,
     Appointment,
     CaseNote,
+    CaseShare,
     CohortMembership,
     EnforcementAction,
     Offence,
     Offender,
     RagChange,
+    RagStatus,
+    Requirement,
     Role,
     Supervision,
 )
@@ -28,27 +32,17 @@ from .models import (
 Action = AccessLogEntry.Action
 
 
-class ConcurrentEditError(Exception):
-    """Somebody else saved the record after this user opened it."""
-
-    def __init__(self, current):
-        self.current = current
-        super().__init__("This record was changed by someone else after you opened it.")
-
-
 def ensure_casework_allowed(user, offender):
     """Refuse unless the user's role does case work and their agency may see the person."""
     if not Offender.objects.editable_by(user).filter(pk=offender.pk).exists():
-        raise PermissionDenied("You cannot change this case.")
+        raise PermissionDenied("Your role cannot change this case.")
 
 
 def can_edit_personal_details(user, offender):
-    """Identity details belong to the lead agency, or to an agency granted change rights."""
+    """Identity details belong to the lead agency: its case workers change them (and system administrators)."""
     if user.is_superuser:
         return True
-    if not user.does_casework:
-        return False
-    return offender.lead_agency_id == user.agency_id or user.has_perm("cases.change_offender", offender)
+    return user.does_casework and offender.lead_agency_id == user.agency_id
 
 
 def _friendly_integrity_error(error):
@@ -86,24 +80,26 @@ def create_offender(user, *, aliases=(), **fields):
 
 @transaction.atomic
 def update_offender(user, offender, *, expected_version, aliases=None, **fields):
-    """Change a person's details, refusing the save if someone else saved since `expected_version`."""
+    """Change a person's details as the lead agency.
+
+    Refused with ConcurrentEditError when someone saved the person after `expected_version`.
+    `aliases` of None leaves the aliases as they are; a list replaces them.
+    """
     if not can_edit_personal_details(user, offender) or not Offender.objects.visible_to(user).filter(
         pk=offender.pk
     ).exists():
         raise PermissionDenied("Only the lead agency can change this person's details.")
+    locked = lock_for_change(Offender.objects.all(), offender.pk, expected=expected_version,
+                             subject=f"{offender.full_name}'s record")
     for name, value in fields.items():
-        setattr(offender, name, value)
-    offender.full_clean()
+        setattr(locked, name, value)
+    locked.full_clean()
     changed = list(fields)
     try:
         with transaction.atomic():
-            updated = Offender.objects.filter(pk=offender.pk, version=expected_version).update(
-                **fields, version=F("version") + 1, updated_at=timezone.now()
-            )
+            save_next_version(locked, fields)
     except IntegrityError as error:
         raise _friendly_integrity_error(error) from error
-    if not updated:
-        raise ConcurrentEditError(Offender.objects.get(pk=offender.pk))
     if aliases is not None:
         offender.aliases.all().delete()
         offender.aliases.bulk_create([Alias(offender=offender, name=name) for name in aliases])
@@ -141,6 +137,8 @@ def end_cohort_membership(user, membership, *, ended_on, exit_reason):
         raise ValidationError("This cohort membership has already ended.")
     if ended_on < membership.started_on:
         raise ValidationError({"ended_on": "The end date must be on or after the start date."})
+    if ended_on > timezone.localdate():
+        raise ValidationError({"ended_on": "The end date cannot be in the future: end the membership on the day."})
     if not exit_reason:
         raise ValidationError({"exit_reason": "Select why the person left the cohort."})
     membership.ended_on = ended_on
@@ -151,7 +149,7 @@ def end_cohort_membership(user, membership, *, ended_on, exit_reason):
 
 
 @transaction.atomic
-def record_rag_change(user, offender, *, to_status, reason, source=RagChange.Source.CASE_REVIEW,
+def record_rag_change(user, offender, *, to_status, reason, source=RagChange.Source.CASE_REVIEW, source_system="",
                       source_reference="", changed_at=None, expected_status=None):
     """Change the person's RAG status, keeping who, agency, when, from, to and why.
 
@@ -159,51 +157,95 @@ def record_rag_change(user, offender, *, to_status, reason, source=RagChange.Sou
     the same previous status. With `expected_status` (the status the user saw),
     a change made by someone else in the meantime refuses this one with
     ConcurrentEditError instead of silently stacking on top of it.
+
+    `changed_at` may be in the past (an old tracker being brought in), never in the
+    future. A change dated before later ones starts from the status that stood at
+    its time and leaves the current status as the latest change says.
     """
     ensure_casework_allowed(user, offender)
-    locked = Offender.objects.select_for_update().get(pk=offender.pk)
-    if expected_status is not None and locked.rag_status != expected_status:
-        raise ConcurrentEditError(locked)
+    locked = lock_for_change(Offender.objects.all(), offender.pk, expected=expected_status, field="rag_status")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for the change of RAG status."})
-    if to_status == locked.rag_status:
-        raise ValidationError({"to_status": f"The RAG status is already {locked.get_rag_status_display()}."})
+    now = timezone.now()
+    changed_at = changed_at or now
+    if changed_at > now:
+        raise ValidationError({"changed_at": "The date of a change of RAG status cannot be in the future."})
+    history = RagChange.objects.filter(offender=locked)
+    is_latest = not history.filter(changed_at__gt=changed_at).exists()
+    status_then = locked.rag_status if is_latest else (
+        history.filter(changed_at__lte=changed_at).order_by("-changed_at", "-pk").values_list("to_status", flat=True)
+        .first() or ""
+    )
+    if to_status == status_then:
+        label = RagStatus(to_status).label
+        message = (f"The RAG status is already {label}." if is_latest
+                   else f"The RAG status was already {label} on {timezone.localtime(changed_at):%-d %B %Y}.")
+        raise ValidationError({"to_status": message})
     change = RagChange.objects.create(
         offender=locked,
-        from_status=locked.rag_status,
+        from_status=status_then,
         to_status=to_status,
         reason=reason,
         changed_by=user,
         agency_id=user.agency_id,
-        changed_at=changed_at or timezone.now(),
+        changed_at=changed_at,
         source=source,
+        source_system=source_system,
         source_reference=source_reference,
     )
-    Offender.objects.filter(pk=locked.pk).update(rag_status=to_status, updated_at=timezone.now())
-    offender.rag_status = to_status
+    if is_latest:
+        Offender.objects.filter(pk=locked.pk).update(rag_status=to_status, updated_at=now)
+        offender.rag_status = to_status
     log_access(
         user, Action.CHANGE, change, offender=locked, detail=f"RAG {change.from_status or 'none'} to {to_status}"
     )
+    events.publish(events.rag_changed, change=change, actor=user)
     return change
 
 
 @transaction.atomic
-def add_supervision(user, offender, **fields):
+def add_supervision(user, offender, *, requirements=(), **fields):
+    """Record a sentence, order or licence with its requirements; a release date cannot be in the future."""
     ensure_casework_allowed(user, offender)
     supervision = Supervision(offender=offender, **fields)
     supervision.full_clean()
     supervision.save()
+    Requirement.objects.bulk_create([Requirement(supervision=supervision, kind=kind) for kind in set(requirements)])
     log_access(user, Action.CREATE, supervision, offender=offender)
     return supervision
 
 
+def current_orders(offender, today=None):
+    """Orders in force today: started, and not yet ended."""
+    today = today or timezone.localdate()
+    return Supervision.objects.filter(offender=offender, started_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    ).exclude(kind__in=[Supervision.Kind.CUSTODY, Supervision.Kind.OUT_OF_COURT])
+
+
+def may_record_appointment_outcome(user, appointment):
+    """An appointment belongs to the agency that holds it; only that agency records what happened."""
+    return user.is_superuser or (user.does_casework and appointment.agency_id == user.agency_id)
+
+
 @transaction.atomic
 def record_appointment(user, offender, **fields):
-    """Record a contact or appointment; the agency is the user's own."""
+    """Record a contact or appointment, held by the user's own agency.
+
+    A probation supervision appointment belongs to the order it supervises: only the agency
+    responsible for a current order of the person may book one. An attendance or absence cannot be
+    recorded for an appointment whose time has not come (the model's rule, also a database constraint).
+    """
     ensure_casework_allowed(user, offender)
     fields.setdefault("agency_id", user.agency_id)
-    appointment = Appointment(offender=offender, **fields)
+    if fields.get("kind") == Appointment.Kind.SUPERVISION and not user.is_superuser:
+        holders = set(current_orders(offender).values_list("responsible_agency__name", flat=True))
+        if not current_orders(offender).filter(responsible_agency_id=user.agency_id).exists():
+            held_by = f" ({', '.join(sorted(holders))})" if holders else ": the person has no current order"
+            raise ValidationError({"kind": "Only the agency responsible for the person's current order can record "
+                                           f"supervision appointments{held_by}."})
+    appointment = Appointment(offender=offender, recorded_at=timezone.now(), **fields)
     appointment.full_clean()
     appointment.save()
     log_access(user, Action.CREATE, appointment, offender=offender, detail=appointment.get_outcome_display())
@@ -211,15 +253,26 @@ def record_appointment(user, offender, **fields):
 
 
 @transaction.atomic
-def record_appointment_outcome(user, appointment, *, outcome, notes=None):
+def record_appointment_outcome(user, appointment, *, outcome, absence_reason="", notes=None):
+    """Record what happened at an appointment, by the agency that holds it.
+
+    Refused for another agency's appointment, for an attendance or absence at an appointment still in
+    the future, and for an acceptable absence without its reason. Never starts enforcement: the page
+    prompts the practitioner to consider it (`cases.compliance`).
+    """
     ensure_casework_allowed(user, appointment.offender)
+    if not may_record_appointment_outcome(user, appointment):
+        raise PermissionDenied(f"Only {appointment.agency}, which holds this appointment, can record its outcome.")
     appointment.outcome = outcome
+    appointment.absence_reason = absence_reason or ""
+    appointment.recorded_at = timezone.now()
     if notes is not None:
         appointment.notes = notes
     appointment.full_clean()
-    appointment.save(update_fields=["outcome", "notes", "recorded_at"])
+    appointment.save(update_fields=["outcome", "absence_reason", "notes", "recorded_at"])
     log_access(user, Action.CHANGE, appointment, offender=appointment.offender_id,
                detail=f"Outcome {appointment.get_outcome_display()}")
+    events.publish(events.appointment_outcome_recorded, appointment=appointment, actor=user)
     return appointment
 
 
@@ -232,17 +285,68 @@ def add_case_note(user, offender, *, text, sharing=CaseNote.Sharing.PARTNERSHIP)
     note.full_clean()
     note.save()
     log_access(user, Action.CREATE, note, offender=offender, detail=note.get_sharing_display())
+    events.publish(events.note_added, note=note, actor=user)
     return note
 
 
 @transaction.atomic
-def share_with_agency(user, offender, agency, *, reason):
-    """Let another agency see the person (a referral or a shared case), as a guardian object permission."""
+def share_with_agency(user, offender, agency, *, reason, ends_on=None):
+    """Let another agency see the person (a referral or a shared case) until `ends_on`, or until withdrawn.
+
+    Keeps who shared, from which agency, when and why. Sharing again with an agency that already
+    has a share replaces it (a new reason or end date), and the old one is kept as withdrawn.
+    Refused for the user's own agency, without a reason, and with an end date in the past.
+    """
     ensure_casework_allowed(user, offender)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "Enter why the case is being shared."})
-    assign_perm("cases.view_offender", agency.group, offender)
-    log_access(user, Action.SHARE, offender, detail=f"Shared with {agency.name}: {reason}"[:500])
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Enter why the case is being shared."
+    if agency.pk == user.agency_id:
+        errors["agency"] = "Your own agency can already see the case."
+    if ends_on is not None and ends_on < timezone.localdate():
+        errors["ends_on"] = "The end date cannot be in the past."
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    CaseShare.objects.select_for_update().filter(offender=offender, agency=agency, withdrawn_at__isnull=True).update(
+        withdrawn_at=now, withdrawn_by=user, withdrawal_reason="Replaced by a new share."
+    )
+    share = CaseShare.objects.create(
+        offender=offender, agency=agency, reason=reason, ends_on=ends_on, shared_by=user,
+        shared_by_agency_id=user.agency_id, shared_at=now,
+    )
+    until = f" until {ends_on:%d %b %Y}" if ends_on else ""
+    log_access(user, Action.SHARE, offender, detail=f"Shared with {agency.name}{until}: {reason}")
+    return share
+
+
+def can_withdraw_share(user, share):
+    """The agency that shared the case, or the lead agency, may withdraw a share (case work roles only)."""
+    if user.is_superuser:
+        return True
+    return user.does_casework and user.agency_id in {share.shared_by_agency_id, share.offender.lead_agency_id}
+
+
+@transaction.atomic
+def withdraw_share(user, share, *, reason):
+    """End a share at once: the agency no longer sees the person (unless the agreement or another share
+    lets it). Who withdrew it, when and why are kept. Refused for a share already withdrawn, without a
+    reason, and for users outside the sharing and lead agencies."""
+    ensure_casework_allowed(user, share.offender)
+    if not can_withdraw_share(user, share):
+        raise PermissionDenied("Only the agency that shared the case or the lead agency can withdraw the share.")
+    share = CaseShare.objects.select_for_update().get(pk=share.pk)
+    if share.withdrawn_at is not None:
+        raise ValidationError("This share has already been withdrawn.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter why the share is being withdrawn."})
+    share.withdrawn_at, share.withdrawn_by, share.withdrawal_reason = timezone.now(), user, reason
+    share.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    log_access(user, Action.CHANGE, share, offender=share.offender_id,
+               detail=f"Withdrew the share with {share.agency.name}: {reason}")
+    return share
 
 
 @transaction.atomic
@@ -253,15 +357,19 @@ def record_offence(user, offender, **fields):
     offence.full_clean()
     offence.save()
     log_access(user, Action.CREATE, offence, offender=offender, detail=offence.get_outcome_display())
+    events.publish(events.offence_recorded, offence=offence, actor=user)
     return offence
 
 
 @transaction.atomic
-def record_offence_outcome(user, offence, *, outcome, outcome_on):
+def record_offence_outcome(user, offence, *, outcome, outcome_on, court=None):
+    """Record a charge or a final outcome; its date cannot be in the future or before the offence."""
     ensure_casework_allowed(user, offence.offender)
     offence.outcome, offence.outcome_on = outcome, outcome_on
+    if court is not None:
+        offence.court = court
     offence.full_clean()
-    offence.save(update_fields=["outcome", "outcome_on"])
+    offence.save(update_fields=["outcome", "outcome_on", "court"])
     log_access(user, Action.CHANGE, offence, offender=offence.offender_id, detail=offence.get_outcome_display())
     return offence
 
@@ -277,6 +385,35 @@ def record_enforcement(user, offender, *, kind, taken_on=None, details=""):
     enforcement.full_clean()
     enforcement.save()
     log_access(user, Action.CREATE, enforcement, offender=offender, detail=enforcement.get_kind_display())
+    events.publish(events.enforcement_recorded, enforcement=enforcement, actor=user)
+    return enforcement
+
+
+@transaction.atomic
+def conclude_enforcement(user, enforcement, *, concluded_on, outcome):
+    """Record that breach proceedings or a recall have concluded, and how; until then they are in progress.
+
+    Refused for other kinds of enforcement, for proceedings already concluded, without an outcome, and
+    for a date in the future or before the action was taken.
+    """
+    ensure_casework_allowed(user, enforcement.offender)
+    enforcement = EnforcementAction.objects.select_for_update().get(pk=enforcement.pk)
+    if not enforcement.in_progress:
+        raise ValidationError("Only breach proceedings or a recall still in progress can be concluded.")
+    outcome = (outcome or "").strip()
+    errors = {}
+    if not outcome:
+        errors["outcome"] = "Enter how the proceedings concluded."
+    if concluded_on > timezone.localdate():
+        errors["concluded_on"] = "The date cannot be in the future."
+    elif concluded_on < enforcement.taken_on:
+        errors["concluded_on"] = "The proceedings cannot conclude before they were taken."
+    if errors:
+        raise ValidationError(errors)
+    enforcement.concluded_on, enforcement.outcome = concluded_on, outcome
+    enforcement.save(update_fields=["concluded_on", "outcome"])
+    log_access(user, Action.CHANGE, enforcement, offender=enforcement.offender_id,
+               detail=f"Concluded {enforcement.get_kind_display().lower()}")
     return enforcement
 
 

@@ -1,66 +1,57 @@
-from django.contrib import messages
+import datetime
+
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from reoffending.pagination import CappedPaginator
+from web.pagination import CappedPaginator
+from web.shortcuts import form_page, posted_version
+from web.widgets import aware_datetime
 
-from . import services
+from . import overview, services
+from .access import person_for_casework, person_or_404, require_people_access
+from .access_log import (
+    agency_entries,
+    filter_entries,
+    may_read_agency_access_log,
+    may_read_person_access_log,
+    readable_page,
+)
 from .audit import log_access
+from .compliance import compliance_for
 from .filters import CaseFilter
 from .forms import (
     AccessLogFilterForm,
+    ActivityFilterForm,
     AppointmentForm,
     AppointmentOutcomeForm,
     CaseNoteForm,
     CohortMembershipForm,
+    ConcludeEnforcementForm,
     EndMembershipForm,
     EnforcementForm,
     OffenceForm,
     OffenceOutcomeForm,
     OffenderForm,
+    PersonAccessLogFilterForm,
     RagChangeForm,
     ShareForm,
     SupervisionForm,
+    WithdrawShareForm,
 )
-from .models import AccessLogEntry, Appointment, CohortMembership, Offender, Role
-from .sections import case_sections
+from .models import AccessLogEntry, CohortMembership, EnforcementAction, Offender
+from .sections import get_case_section
+from .timeline import describe_page, timeline
 
 CASES_PER_PAGE = 25
 # Lists stop counting here and ask the user to narrow the search (see CappedPaginator).
 CASE_LIST_CAP = 1000
-
-
-def visible_offender_or_404(user, pk):
-    """The person, if the user's agency may see them; otherwise 404 so existence is not disclosed."""
-    return get_object_or_404(
-        Offender.objects.visible_to(user).select_related("area", "lead_agency", "lead_offender_manager"), pk=pk
-    )
-
-
-def offender_for_casework(user, pk):
-    """The person, if the user may work on the case: 404 when unseen, 403 when the role may not change it."""
-    offender = visible_offender_or_404(user, pk)
-    if not Offender.objects.editable_by(user).filter(pk=pk).exists():
-        raise PermissionDenied("Your role cannot change this case.")
-    return offender
-
-
-def apply_validation_error(form, error):
-    """Show a service's ValidationError on the form, against the field it names where the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
-
-
-def require_people_access(user):
-    if not user.sees_people:
-        raise PermissionDenied("Your role gives access to aggregate figures only.")
 
 
 @login_required
@@ -81,7 +72,10 @@ def case_list(request):
             request.user, AccessLogEntry.Action.SEARCH, object_type="cases.offender",
             detail=f"Searched for: {request.GET['q'][:200]}",
         )
-    return render(request, "cases/offender_list.html", {"filter": case_filter, "page": page})
+    paginator = page.paginator
+    caption = (f"More than {paginator.cap:,} people" if paginator.more_than_cap
+               else f"{paginator.count:,} {'person' if paginator.count == 1 else 'people'}")
+    return render(request, "cases/offender_list.html", {"filter": case_filter, "page": page, "caption": caption})
 
 
 @login_required
@@ -90,264 +84,306 @@ def case_create(request):
     if not (request.user.is_superuser or request.user.does_casework):
         raise PermissionDenied("Your role cannot create cases.")
     form = OffenderForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offender = services.create_offender(
-                request.user, aliases=form.cleaned_data["aliases"], **form.model_fields()
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"Case created for {offender.full_name}.")
-            return redirect(offender)
-    return render(request, "cases/offender_form.html", {"form": form, "title": "Add a person"})
+
+    def perform(data):
+        return services.create_offender(request.user, aliases=data["aliases"], **form.model_fields())
+
+    return form_page(request, form, perform, template="cases/offender_form.html", context={"title": "Add a person"},
+                     success_message=lambda offender: f"Case created for {offender.full_name}.",
+                     success_url=lambda offender: offender)
+
+
+def case_page(request, offender, current, template, context, *, title=""):
+    """A page of the case under its sub-navigation, logged as a consultation of the person's record."""
+    log_access(request.user, AccessLogEntry.Action.VIEW, offender, detail=title or "Overview")
+    return render(request, template, {"offender": offender, "current": current, "section_title": title,
+                                      "can_work": request.user.works_on_visible_cases, **context})
 
 
 @login_required
 def case_detail(request, pk):
-    offender = visible_offender_or_404(request.user, pk)
+    """The case overview: summary cards and what needs attention, each section a tab away."""
+    offender = person_or_404(request.user, pk)
+    return case_page(request, offender, "overview", "cases/overview.html", overview.overview_context(
+        offender, request.user
+    ))
+
+
+@login_required
+def case_personal(request, pk):
+    offender = person_or_404(request.user, pk)
     user = request.user
-    memberships = offender.cohort_memberships.all()
-    rag_history = offender.rag_changes.select_related("changed_by", "agency")
-    appointments = offender.appointments.select_related("agency", "staff")[:20]
-    one_month_ago = timezone.now() - timezone.timedelta(days=30)
-    appointment_counts = offender.appointments.aggregate(
-        missed=Count("pk", filter=Q(outcome=Appointment.Outcome.MISSED)),
-        missed_last_month=Count(
-            "pk", filter=Q(outcome=Appointment.Outcome.MISSED, scheduled_at__gte=one_month_ago)
-        ),
-        total=Count("pk"),
+    shares = offender.shares.select_related("agency", "shared_by", "shared_by_agency", "withdrawn_by")
+    return case_page(request, offender, "personal", "cases/personal.html", {
+        "aliases": offender.aliases.all(),
+        "memberships": offender.cohort_memberships.all(),
+        "shares": [{"share": share, "can_withdraw": share.withdrawn_at is None and services.can_withdraw_share(
+            user, share)} for share in shares],
+        "can_edit_details": services.can_edit_personal_details(user, offender),
+        "can_read_access_log": may_read_person_access_log(user, offender),
+    }, title="Personal details")
+
+
+APPOINTMENTS_ON_SENTENCE_PAGE = 20
+
+
+@login_required
+def case_sentence(request, pk):
+    offender = person_or_404(request.user, pk)
+    user = request.user
+    appointments = list(offender.appointments.select_related("agency", "staff")[:APPOINTMENTS_ON_SENTENCE_PAGE + 1])
+    return case_page(request, offender, "sentence", "cases/sentence.html", {
+        "compliance": compliance_for(offender),
+        "supervisions": offender.supervisions.select_related("responsible_agency").prefetch_related("requirements"),
+        "appointments": appointments[:APPOINTMENTS_ON_SENTENCE_PAGE],
+        "more_appointments": len(appointments) > APPOINTMENTS_ON_SENTENCE_PAGE,
+        "offences": offender.offences.all(),
+        "enforcement_actions": offender.enforcement_actions.select_related("agency"),
+        "user_agency_id": user.agency_id,
+        "is_superuser": user.is_superuser,
+    }, title="Sentence and compliance")
+
+
+ACTIVITY_PER_PAGE = 25
+
+
+@login_required
+def case_activity(request, pk):
+    """Everything recorded about the person, newest first, filtered by keywords, dates, compliance and kind."""
+    offender = person_or_404(request.user, pk)
+    form = ActivityFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    day = datetime.timedelta(days=1)
+    rows = timeline(
+        offender, request.user, categories=filters.get("category") or (), keywords=filters.get("q", ""),
+        since=aware_datetime(filters["date_from"], datetime.time()) if filters.get("date_from") else None,
+        until=aware_datetime(filters["date_to"] + day, datetime.time()) if filters.get("date_to") else None,
+        compliance=filters.get("compliance", ""),
     )
-    notes = offender.notes.readable_by(user).select_related("author", "agency")[:50]
-    sections = [
-        {"section": section, "context": section.context(offender, user)} for section in case_sections()
-    ]
-    log_access(user, AccessLogEntry.Action.VIEW, offender)
-    return render(
-        request,
-        "cases/offender_detail.html",
-        {
-            "offender": offender,
-            "memberships": memberships,
-            "rag_history": rag_history,
-            "appointments": appointments,
-            "appointment_counts": appointment_counts,
-            "supervisions": offender.supervisions.select_related("responsible_agency"),
-            "offences": offender.offences.all(),
-            "enforcement_actions": offender.enforcement_actions.select_related("agency"),
-            "notes": notes,
-            "aliases": offender.aliases.all(),
-            "sections": sections,
-            "can_work": user.works_on_visible_cases,
-            "can_edit_details": services.can_edit_personal_details(user, offender),
-        },
-    )
+    page = Paginator(rows if rows is not None else [], ACTIVITY_PER_PAGE).get_page(request.GET.get("page"))
+    return case_page(request, offender, "activity", "cases/activity.html", {
+        "form": form, "page": page, "entries": describe_page(list(page.object_list), offender),
+    }, title="Activity log")
+
+
+NOTES_PER_PAGE = 25
+
+
+@login_required
+def case_notes(request, pk):
+    offender = person_or_404(request.user, pk)
+    notes = offender.notes.readable_by(request.user).select_related("author", "agency")
+    page = CappedPaginator(notes, NOTES_PER_PAGE).get_page(request.GET.get("page"))
+    return case_page(request, offender, "notes", "cases/notes.html", {"page": page}, title="Notes")
+
+
+@login_required
+def case_section(request, pk, key):
+    """A section another app adds to the case (`cases.sections`), on a page of its own."""
+    section = get_case_section(key)
+    if section is None or section.context is None:
+        raise Http404("No such section.")
+    offender = person_or_404(request.user, pk)
+    return case_page(request, offender, key, "cases/section.html", {
+        "section_template": section.template_name, "section": section.context(offender, request.user),
+    }, title=section.title)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request, pk):
-    offender = visible_offender_or_404(request.user, pk)
+    offender = person_or_404(request.user, pk)
     if not services.can_edit_personal_details(request.user, offender):
         raise PermissionDenied("Only the lead agency can change this person's details.")
     form = OffenderForm(request.POST or None, instance=offender, user=request.user)
-    try:
-        version = int(request.POST.get("version", offender.version))
-    except (TypeError, ValueError):
-        version = 0  # a mangled version can only be treated as out of date
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_offender(
-                request.user, Offender.objects.get(pk=pk), expected_version=version,
-                aliases=form.cleaned_data["aliases"], **form.model_fields(),
-            )
-        except services.ConcurrentEditError as conflict:
-            form.add_error(
-                None,
-                f"{conflict.current.full_name}'s record was changed by someone else at "
-                f"{timezone.localtime(conflict.current.updated_at):%H:%M on %d %B %Y} after you opened it. "
-                "Your changes have not been saved. Reload the page to see the latest details.",
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, "Personal details updated.")
-            return redirect(offender)
-    return render(
-        request, "cases/offender_form.html",
-        {"form": form, "title": f"Change details of {offender.full_name}", "offender": offender, "version": version},
-    )
+    version = posted_version(request, offender.version)
+
+    def perform(data):
+        return services.update_offender(request.user, Offender.objects.get(pk=pk), expected_version=version,
+                                        aliases=data["aliases"], **form.model_fields())
+
+    return form_page(request, form, perform, template="cases/offender_form.html",
+                     context={"title": f"Change details of {offender.full_name}", "offender": offender,
+                              "version": version},
+                     success_message="Personal details updated.", success_url=offender)
 
 
-def casework_form_view(request, pk, form_class, perform, *, title, success_message, instance_kwargs=None):
-    """A case form: show it, validate it, hand the cleaned data to a service, report the outcome."""
-    offender = offender_for_casework(request.user, pk)
-    form = form_class(request.POST or None, **(instance_kwargs or {}))
-    if request.method == "POST" and form.is_valid():
-        try:
-            perform(offender, form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, success_message)
-            return redirect(offender)
-    return render(request, "cases/case_form.html", {"form": form, "title": title, "offender": offender})
+def casework_view(form_class, change, *, title, success_message, record=None, form_kwargs=None, success_url=None,
+                  template="cases/case_form.html", context=None):
+    """A page with one form that changes the case, back to the case once the change is made.
+
+    `change(user, target, **cleaned_data)` is the service; the target is the person or, with
+    `record(offender, **url_kwargs)`, one of the case's own records (404 when it is not theirs).
+    `title` may be a callable of the target, and `form_kwargs(request, target)` gives the form's own
+    arguments. `success_url(offender, result)` says where to go next (the case overview unless given);
+    `context(request, target)` adds to what `template` is shown with.
+    """
+
+    @login_required
+    @require_http_methods(["GET", "POST"])
+    def view(request, pk, **url_kwargs):
+        offender = person_for_casework(request.user, pk)
+        target = record(offender, **url_kwargs) if record else offender
+        form = form_class(request.POST or None, **(form_kwargs(request, target) if form_kwargs else {}))
+        return form_page(
+            request, form, lambda data: change(request.user, target, **data), template=template,
+            context={"title": title(target) if callable(title) else title, "offender": offender,
+                     **(context(request, target) if context else {})},
+            success_message=success_message,
+            success_url=(lambda result: success_url(offender, result)) if success_url else offender,
+        )
+
+    return view
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def membership_create(request, pk):
-    def perform(offender, data):
-        services.enrol_in_cohort(request.user, offender, **data)
-
-    return casework_form_view(request, pk, CohortMembershipForm, perform,
-                              title="Add to a cohort", success_message="Cohort membership added.")
+def own_appointment(request, appointment):
+    """An appointment's outcome is recorded by the agency that holds it (403 for anyone else)."""
+    if not services.may_record_appointment_outcome(request.user, appointment):
+        raise PermissionDenied(f"Only {appointment.agency}, which holds this appointment, can record its outcome.")
+    return {"instance": appointment}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def membership_end(request, pk, membership_pk):
-    offender = offender_for_casework(request.user, pk)
-    membership = get_object_or_404(offender.cohort_memberships, pk=membership_pk, ended_on__isnull=True)
-
-    def perform(offender, data):
-        services.end_cohort_membership(request.user, membership, **data)
-
-    return casework_form_view(request, pk, EndMembershipForm, perform,
-                              title=f"End {membership.description} membership",
-                              success_message="Cohort membership ended.")
+def withdrawable_share(request, share):
+    if not services.can_withdraw_share(request.user, share):
+        raise PermissionDenied("Only the agency that shared the case or the lead agency can withdraw the share.")
+    return {}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def rag_change(request, pk):
-    seen = visible_offender_or_404(request.user, pk).rag_status
-
-    def perform(offender, data):
-        shown = data.pop("status_seen", None)
-        expected = None if shown is None else ("" if shown == RagChangeForm.NO_STATUS else shown)
-        try:
-            services.record_rag_change(request.user, offender, expected_status=expected, **data)
-        except services.ConcurrentEditError as conflict:
-            current = conflict.current.get_rag_status_display() or "not set"
-            raise ValidationError(
-                f"Someone else changed the RAG status to {current} after you opened this page. "
-                "Your change has not been saved. Check the RAG history before trying again."
-            ) from conflict
-
-    return casework_form_view(request, pk, RagChangeForm, perform,
-                              title="Change RAG status", success_message="RAG status changed.",
-                              instance_kwargs={"initial": {"status_seen": seen or RagChangeForm.NO_STATUS}})
+def to_appointment(offender, appointment):
+    return reverse("cases:appointment_detail", args=[offender.pk, appointment.pk])
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def supervision_create(request, pk):
-    def perform(offender, data):
-        services.add_supervision(request.user, offender, **data)
-
-    return casework_form_view(request, pk, SupervisionForm, perform,
-                              title="Add a sentence or order", success_message="Sentence or order added.")
+def to_page(name, anchor=""):
+    return lambda offender, _result: reverse(name, args=[offender.pk]) + anchor
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def appointment_create(request, pk):
-    def perform(offender, data):
-        services.record_appointment(request.user, offender, staff=request.user, **data)
-
-    return casework_form_view(request, pk, AppointmentForm, perform,
-                              title="Record a contact or appointment", success_message="Appointment recorded.")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def appointment_outcome(request, pk, appointment_pk):
-    offender = offender_for_casework(request.user, pk)
-    appointment = get_object_or_404(offender.appointments, pk=appointment_pk)
-
-    def perform(offender, data):
-        services.record_appointment_outcome(request.user, appointment, **data)
-
-    return casework_form_view(request, pk, AppointmentOutcomeForm, perform,
-                              title="Record the outcome of an appointment",
-                              success_message="Appointment outcome recorded.",
-                              instance_kwargs={"instance": appointment})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def note_create(request, pk):
-    def perform(offender, data):
-        services.add_case_note(request.user, offender, **data)
-
-    return casework_form_view(request, pk, CaseNoteForm, perform,
-                              title="Add a case note", success_message="Note added.")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def share(request, pk):
-    def perform(offender, data):
-        services.share_with_agency(request.user, offender, data["agency"], reason=data["reason"])
-
-    return casework_form_view(request, pk, ShareForm, perform,
-                              title="Share this case with another agency",
-                              success_message="Case shared.", instance_kwargs={"user": request.user})
+membership_create = casework_view(
+    CohortMembershipForm, services.enrol_in_cohort, title="Add to a cohort", success_message="Cohort membership added."
+)
+membership_end = casework_view(
+    EndMembershipForm, services.end_cohort_membership,
+    record=lambda offender, membership_pk: get_object_or_404(
+        offender.cohort_memberships, pk=membership_pk, ended_on__isnull=True
+    ),
+    title=lambda membership: f"End {membership.description} membership", success_message="Cohort membership ended.",
+)
+rag_change = casework_view(
+    RagChangeForm,
+    lambda user, offender, *, status_seen, **data: services.record_rag_change(
+        user, offender, expected_status=status_seen, **data
+    ),
+    form_kwargs=lambda request, offender: {"initial": {"status_seen": offender.rag_status or RagChangeForm.NO_STATUS}},
+    title="Change RAG status", success_message="RAG status changed.",
+)
+supervision_create = casework_view(
+    SupervisionForm, services.add_supervision, title="Add a sentence or order",
+    success_message="Sentence or order added.",
+)
+appointment_create = casework_view(
+    AppointmentForm, lambda user, offender, **data: services.record_appointment(user, offender, staff=user, **data),
+    title="Record a contact or appointment", success_message="Appointment recorded.", success_url=to_appointment,
+)
+appointment_outcome = casework_view(
+    AppointmentOutcomeForm, services.record_appointment_outcome,
+    record=lambda offender, appointment_pk: get_object_or_404(
+        offender.appointments.select_related("agency"), pk=appointment_pk
+    ),
+    form_kwargs=own_appointment, template="cases/appointment_outcome.html",
+    context=lambda request, appointment: {"appointment": appointment, "compliance": compliance_for(
+        appointment.offender
+    )},
+    title="Record the outcome of an appointment", success_message="Appointment outcome recorded.",
+    success_url=to_appointment,
+)
+note_create = casework_view(
+    CaseNoteForm, services.add_case_note, title="Add a case note", success_message="Note added."
+)
+share = casework_view(
+    ShareForm, services.share_with_agency, form_kwargs=lambda request, offender: {"user": request.user},
+    title="Share this case with another agency", success_message=lambda share: f"Case shared with {share.agency}.",
+    success_url=to_page("cases:personal", "#sharing"),
+)
+share_withdraw = casework_view(
+    WithdrawShareForm, services.withdraw_share,
+    record=lambda offender, share_pk: get_object_or_404(
+        offender.shares.select_related("agency", "offender"), pk=share_pk, withdrawn_at__isnull=True
+    ),
+    form_kwargs=withdrawable_share, title=lambda share: f"Withdraw the share with {share.agency}",
+    success_message=lambda share: f"Share with {share.agency} withdrawn.",
+    success_url=to_page("cases:personal", "#sharing"),
+)
+offence_create = casework_view(
+    OffenceForm, services.record_offence, title="Record an offence", success_message="Offence recorded."
+)
+offence_outcome = casework_view(
+    OffenceOutcomeForm, services.record_offence_outcome,
+    record=lambda offender, offence_pk: get_object_or_404(offender.offences, pk=offence_pk),
+    title="Record the outcome of an offence", success_message="Outcome recorded.",
+)
+enforcement_create = casework_view(
+    EnforcementForm, services.record_enforcement, title="Record enforcement action",
+    form_kwargs=lambda request, offender: {"initial": {"kind": request.GET.get("kind", "")}},
+    success_message="Enforcement action recorded.", success_url=to_page("cases:sentence", "#enforcement"),
+)
+enforcement_conclude = casework_view(
+    ConcludeEnforcementForm, services.conclude_enforcement,
+    record=lambda offender, enforcement_pk: get_object_or_404(
+        offender.enforcement_actions.filter(kind__in=EnforcementAction.ENFORCEMENT_OF_ORDER_KINDS),
+        pk=enforcement_pk, concluded_on__isnull=True,
+    ),
+    title=lambda enforcement: f"Record the conclusion of the {enforcement.get_kind_display().lower()}",
+    success_message="Conclusion recorded.", success_url=to_page("cases:sentence", "#enforcement"),
+)
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def offence_create(request, pk):
-    def perform(offender, data):
-        services.record_offence(request.user, offender, **data)
-
-    return casework_form_view(request, pk, OffenceForm, perform,
-                              title="Record an offence", success_message="Offence recorded.")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def offence_outcome(request, pk, offence_pk):
-    offender = offender_for_casework(request.user, pk)
-    offence = get_object_or_404(offender.offences, pk=offence_pk)
-
-    def perform(offender, data):
-        services.record_offence_outcome(request.user, offence, **data)
-
-    return casework_form_view(request, pk, OffenceOutcomeForm, perform,
-                              title="Record the outcome of an offence", success_message="Outcome recorded.")
+def appointment_detail(request, pk, appointment_pk):
+    """One appointment and its outcome. After a failure to comply that makes two within 12 months, the
+    page prompts the practitioner to consider breach (or recall): it links to the enforcement form and
+    never starts enforcement itself."""
+    offender = person_or_404(request.user, pk)
+    appointment = get_object_or_404(offender.appointments.select_related("agency", "staff"), pk=appointment_pk)
+    compliance = compliance_for(offender)
+    return case_page(request, offender, "sentence", "cases/appointment_detail.html", {
+        "appointment": appointment,
+        "compliance": compliance,
+        "prompt": appointment.is_failure_to_comply and compliance.should_consider_enforcement,
+        "may_record_outcome": services.may_record_appointment_outcome(request.user, appointment),
+    }, title=f"{appointment.get_kind_display()} on {timezone.localtime(appointment.scheduled_at):%-d %B %Y}")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def enforcement_create(request, pk):
-    def perform(offender, data):
-        services.record_enforcement(request.user, offender, **data)
-
-    return casework_form_view(request, pk, EnforcementForm, perform,
-                              title="Record enforcement action", success_message="Enforcement action recorded.")
+ACCESS_LOG_PER_PAGE = 50
 
 
 @login_required
 def access_log(request):
-    """The agency's own access log, for agency administrators (everyone's, for superusers)."""
+    """For agency administrators: what their staff did, and who from any agency viewed or changed the
+    people their agency leads (everything, for system administrators)."""
     user = request.user
-    if not (user.is_superuser or user.role == Role.AGENCY_ADMIN):
+    if not may_read_agency_access_log(user):
         raise PermissionDenied("Only agency administrators can read the access log.")
-    entries = AccessLogEntry.objects.all()
-    if not user.is_superuser:
-        entries = entries.filter(agency_id=user.agency_id)
     form = AccessLogFilterForm(request.GET or None)
+    entries = agency_entries(user).select_related("user", "agency")
     if form.is_valid():
-        data = form.cleaned_data
-        if data["person"]:
-            entries = entries.filter(offender_id=data["person"])
-        if data["username"]:
-            entries = entries.filter(username__iexact=data["username"])
-        if data["date_from"]:
-            entries = entries.filter(occurred_at__date__gte=data["date_from"])
-        if data["date_to"]:
-            entries = entries.filter(occurred_at__date__lte=data["date_to"])
-    page = CappedPaginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "cases/access_log.html", {"form": form, "page": page})
+        entries = filter_entries(entries, form.cleaned_data)
+    page = CappedPaginator(entries, ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "cases/access_log.html", {
+        "form": form, "page": page, "rows": readable_page(page.object_list, user),
+    })
+
+
+@login_required
+def person_access_log(request, pk):
+    """Who from any agency has viewed or changed this person, for the lead agency."""
+    offender = person_or_404(request.user, pk)
+    if not may_read_person_access_log(request.user, offender):
+        raise PermissionDenied("Only the lead agency can see who has viewed or changed this person's record.")
+    form = PersonAccessLogFilterForm(request.GET or None)
+    entries = AccessLogEntry.objects.filter(offender_id=offender.pk).select_related("user", "agency")
+    if form.is_valid():
+        entries = filter_entries(entries, form.cleaned_data)
+    page = CappedPaginator(entries, ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "cases/person_access_log.html", {
+        "offender": offender, "current": "personal", "form": form, "page": page,
+        "rows": readable_page(page.object_list, request.user),
+    })

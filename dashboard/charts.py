@@ -8,7 +8,7 @@ next to it, so a hidden (suppressed) figure is simply a gap in the line or bar.
 import math
 from dataclasses import dataclass, field
 
-from .measures import MIX
+from .definition import MIX
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
@@ -29,8 +29,8 @@ class Chart:
     description: str
     ticks: list = field(default_factory=list)
     x_labels: list = field(default_factory=list)  # (x, label)
-    points: list = field(default_factory=list)  # (x, y, label) for line charts
-    segments: list = field(default_factory=list)  # lines between points that both exist
+    points: list = field(default_factory=list)  # (x, y, label, css class) for line charts
+    segments: list = field(default_factory=list)  # (x1, y1, x2, y2, css class): lines between points that both exist
     bars: list = field(default_factory=list)  # (x, width, [(y, height, css_class, label)])
     legend: list = field(default_factory=list)  # (css_class, label)
     width: int = WIDTH
@@ -103,17 +103,25 @@ def chart_for(figures):
             bars.append((round(x - step * 0.3, 1), round(step * 0.6, 1), stacked))
         legend = [(category_class(key, index), label) for index, (key, label) in enumerate(measure.categories)]
         return Chart("bars", measure.label, description, _ticks(maximum, False), x_labels, bars=bars, legend=legend)
-    percent = measure.kind == "rate"
-    values = [figures.cell(quarter).value for quarter in quarters]
+    percent = figures.headline_kind == "rate"
+    cells = [figures.headline_cell(quarter) for quarter in quarters]
+    values = [cell.value for cell in cells]
+    provisional = [figures.is_provisional(quarter) for quarter in quarters]
     maximum = 100 if percent else nice_maximum(max((v for v in values if v is not None), default=0))
     points = [
-        (x, _y(value, maximum), f"{quarter.short_label}: {figures.cell(quarter).text}")
-        for x, value, quarter in zip(xs, values, quarters, strict=True)
+        (x, _y(value, maximum),
+         f"{quarter.short_label}: {cell.text}{' (provisional)' if later else ''}",
+         "app-chart__point app-chart__point--provisional" if later else "app-chart__point")
+        for x, value, quarter, cell, later in zip(xs, values, quarters, cells, provisional, strict=True)
         if value is not None
     ]
     segments = []
     for i in range(len(values) - 1):
         if values[i] is not None and values[i + 1] is not None:
-            segments.append((xs[i], _y(values[i], maximum), xs[i + 1], _y(values[i + 1], maximum)))
+            # A line into a provisional quarter is dashed: the figure is still coming in.
+            css = "app-chart__line app-chart__line--provisional" if provisional[i + 1] else "app-chart__line"
+            segments.append((xs[i], _y(values[i], maximum), xs[i + 1], _y(values[i + 1], maximum), css))
+    if any(provisional):
+        description += " Provisional quarters are drawn with a dashed line and hollow points."
     return Chart("line", measure.label, description, _ticks(maximum, percent), x_labels, points=points,
                  segments=segments)

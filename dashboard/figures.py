@@ -1,10 +1,13 @@
-"""Figures for the dashboard pages, read from the roll-up tables only, with disclosure control.
+"""Figures for the dashboard pages, read from the roll-up tables only, with their disclosure control.
 
-Statistical disclosure control: for users who see numbers only (analysts, the board),
-a count from 1 to 4 is shown as "<5", and a percentage or ratio built on such a count
-(numerator or denominator) is not shown at all, nor is a change between quarters when
-either quarter's figure is hidden. Zero is not disclosive and is shown. In a mix (RAG status, say) a second category is
-hidden when one alone would let the hidden figure be worked out from the total.
+Which figures are hidden was decided by the roll-up over every linked table
+(`dashboard.disclosure`) and is stored with them; this module only shows it. A hidden
+count, and any percentage, ratio, share or change built on a hidden figure, reads
+"Not shown", the same text whether it was small itself or hidden to protect another,
+so nobody can tell which hidden figures are the small ones. Every role sees the same
+protected figures; roles that may see people can go from a figure to the people behind
+it whom they may see. For public outputs, counts can be rounded (to the nearest 5 by
+default) and percentages are then worked out from the rounded counts.
 """
 
 from dataclasses import dataclass, field
@@ -15,24 +18,15 @@ from django.utils import timezone
 
 from cases.models import Agency, Area, Cohort, Offender
 
-from .measures import COUNT, MIX, RATE, RATIO
+from .definition import MIX, RATE, RATIO
+from .disclosure import round_count
 from .models import Dimension, RollupRun, RollupValue
 from .periods import Quarter, reporting_quarters
-from .rollup import AGE_BANDS
+from .rollup import AGE_BANDS, PRIORITY_GROUPS
 
-SMALL_NUMBER_LIMIT = 5
-SMALL_NUMBER_TEXT = "<5"
 SUPPRESSED_TEXT = "Not shown"
 TREND_QUARTERS = 8
-
-
-def suppresses_small_numbers(user):
-    """Users who may not see people get small numbers hidden."""
-    return not user.sees_people
-
-
-def is_small(count):
-    return count is not None and 0 < count < SMALL_NUMBER_LIMIT
+EMPTY = (0, 0, False, False)
 
 
 def _round(value, places):
@@ -48,19 +42,27 @@ class Cell:
     hidden: bool = False
     count: int | None = None  # the underlying count, for drill-down links (None when hidden)
     url: str = ""  # drill-down to the people behind the figure, for roles that may see them
+    note: str = ""  # on a published report: how a later calculation revised the figure
 
 
-def count_cell(count, suppress):
-    if suppress and is_small(count):
-        return Cell(SMALL_NUMBER_TEXT, None, hidden=True)
+HIDDEN = Cell(SUPPRESSED_TEXT, None, hidden=True)
+
+
+def count_cell(count, hidden=False, rounding=0):
+    if hidden:
+        return Cell(SUPPRESSED_TEXT, None, hidden=True)
+    if rounding:
+        count = round_count(count, rounding)
     return Cell(f"{count:,}", float(count), count=count)
 
 
-def rate_cell(numerator, denominator, suppress, *, percent=True):
+def rate_cell(numerator, denominator, hidden=False, *, percent=True, rounding=0):
+    if hidden:
+        return Cell(SUPPRESSED_TEXT, None, hidden=True)
+    if rounding:
+        numerator, denominator = round_count(numerator, rounding), round_count(denominator, rounding)
     if not denominator:
         return Cell("No one to measure" if percent else "None", None)
-    if suppress and (is_small(numerator) or is_small(denominator)):
-        return Cell(SUPPRESSED_TEXT, None, hidden=True)
     if percent:
         value = _round(Decimal(numerator) * 100 / Decimal(denominator), 1)
         return Cell(f"{value}%", float(value), count=numerator)
@@ -105,6 +107,7 @@ def slice_options():
         Dimension.GENDER: list(Offender.Gender.choices),
         Dimension.AGE_BAND: list(AGE_BANDS),
         Dimension.ETHNICITY: list(Offender.Ethnicity.choices),
+        Dimension.GROUP: [(key, label) for key, label, _ in PRIORITY_GROUPS],
     }
 
 
@@ -115,72 +118,153 @@ class MeasureFigures:
     measure: object
     quarters: list
     selected: Quarter
-    suppress: bool
-    raw: dict = field(default_factory=dict)  # (category, quarter start) -> (numerator, denominator)
+    # (category, quarter start) -> (numerator, denominator, numerator hidden, denominator hidden)
+    raw: dict = field(default_factory=dict)
+    rounding: int = 0  # round counts to this base for public outputs (0: exact)
+    # On a published report: the day it was published (provisional as it was then), and the figures
+    # recalculated since, {(category, quarter start): figure}, with {(category, quarter start): revision}.
+    as_of: object = None
+    revised: dict = field(default_factory=dict)
+    revisions: dict = field(default_factory=dict)
+    # When the run these figures come from finished (the latest of their rows' `computed_at`).
+    calculated_at: object = None
+
+    @property
+    def today(self):
+        return self.as_of or timezone.localdate()
 
     def _raw(self, quarter, category=""):
-        return self.raw.get((category, quarter.start), (0, 0))
+        return self.raw.get((category, quarter.start), EMPTY)
 
     def cell(self, quarter, category=None):
-        """The headline figure of the measure, or one category of a mix, for a quarter."""
+        """The figure of the measure (a mix's total), or one category of a mix, for a quarter."""
         kind = self.measure.kind
-        if kind == COUNT:
-            return count_cell(self._raw(quarter)[0], self.suppress)
+        numerator, denominator, numerator_hidden, denominator_hidden = self._raw(quarter, category or "")
         if kind in {RATE, RATIO}:
-            numerator, denominator = self._raw(quarter)
-            return rate_cell(numerator, denominator, self.suppress, percent=kind == RATE)
-        if category is None:
-            return count_cell(self.total(quarter), self.suppress)
-        return self.mix_cells(quarter)[category]
+            return rate_cell(numerator, denominator, numerator_hidden or denominator_hidden, percent=kind == RATE,
+                             rounding=self.rounding)
+        if kind == MIX and category is None and (("", quarter.start) not in self.raw):
+            numerator = self.total(quarter)  # figures rolled up before mixes stored their totals
+        return count_cell(numerator, numerator_hidden, self.rounding)
 
     def mix_cells(self, quarter):
-        """A mix's category cells, with complementary suppression.
-
-        When exactly one category is hidden and the total is shown, the hidden one could
-        be worked out by subtraction, so the next smallest category is hidden as well.
-        """
-        counts = {key: self._raw(quarter, key)[0] for key, _ in self.measure.categories}
-        cells = {key: count_cell(count, self.suppress) for key, count in counts.items()}
-        hidden = [key for key, cell in cells.items() if cell.hidden]
-        if self.suppress and len(hidden) == 1 and not is_small(self.total(quarter)):
-            others = [(count, key) for key, count in counts.items() if key not in hidden and count > 0]
-            if others:
-                _, partner = min(others)
-                cells[partner] = Cell(SUPPRESSED_TEXT, None, hidden=True)
-        return cells
+        """A mix's category cells."""
+        return {key: self.cell(quarter, key) for key, _ in self.measure.categories}
 
     def total(self, quarter):
+        if ("", quarter.start) in self.raw:
+            return self._raw(quarter)[0]
         return sum(self._raw(quarter, key)[0] for key, _ in self.measure.categories)
 
     def share(self, quarter, category):
-        """A category's share of the mix, as a percentage cell (hidden around small numbers)."""
-        if self.mix_cells(quarter)[category].hidden:
-            return Cell(SUPPRESSED_TEXT, None, hidden=True)
-        return rate_cell(self._raw(quarter, category)[0], self.total(quarter), self.suppress)
+        """A category's share of the mix, as a percentage cell (hidden when it or the total is)."""
+        if self.cell(quarter, category).hidden or self.cell(quarter).hidden:
+            return HIDDEN
+        return rate_cell(self._raw(quarter, category)[0], self.total(quarter), rounding=self.rounding)
+
+    def numerator_cell(self, quarter):
+        numerator, _, hidden, _ = self._raw(quarter)
+        return count_cell(numerator, hidden, self.rounding)
 
     def denominator_cell(self, quarter):
-        return count_cell(self._raw(quarter)[1], self.suppress)
+        _, denominator, _, hidden = self._raw(quarter)
+        return count_cell(denominator, hidden, self.rounding)
+
+    def base_cell(self, quarter):
+        """What the headline is out of: a rate's denominator, or a mix's total."""
+        if self.measure.kind == MIX:
+            return self.cell(quarter)
+        return self.denominator_cell(quarter)
+
+    def headline_cell(self, quarter):
+        """The figure a board member reads first: a mix's chosen share, otherwise the measure's own figure."""
+        if self.measure.kind != MIX or not self.measure.headline:
+            return self.cell(quarter)
+        if self.cell(quarter).hidden or any(self.cell(quarter, key).hidden for key in self.measure.headline):
+            return HIDDEN
+        part = sum(self._raw(quarter, key)[0] for key in self.measure.headline)
+        if self.rounding:
+            part = sum(round_count(self._raw(quarter, key)[0], self.rounding) for key in self.measure.headline)
+            return rate_cell(part, round_count(self.total(quarter), self.rounding))
+        return rate_cell(part, self.total(quarter))
+
+    @property
+    def headline_kind(self):
+        return RATE if self.measure.kind == MIX and self.measure.headline else self.measure.kind
 
     @property
     def headline(self):
-        return self.cell(self.selected)
+        return self.headline_cell(self.selected)
 
     @property
     def previous(self):
-        return self.cell(self.selected.previous())
+        return self.headline_cell(self.selected.previous())
 
     @property
     def change(self):
-        return change_text(self.headline, self.previous, self.measure.kind)
+        """Change on the previous quarter: only between two final quarters, so like is compared with like."""
+        if self.is_provisional(self.selected) or self.is_provisional(self.selected.previous()):
+            return ""
+        return change_text(self.headline, self.previous, self.headline_kind)
 
     def is_provisional(self, quarter):
-        """The figure can still change: the quarter (plus any follow-up the measure needs) is not over."""
-        final_on = quarter.end + timezone.timedelta(days=self.measure.maturity_days)
-        return final_on >= timezone.localdate()
+        """The figure can still change: the quarter, or the follow-up the measure needs, is not over."""
+        return self.today < self.measure.final_on(quarter)
+
+    def completeness(self, quarter):
+        """Per cent of the quarter's figure that is in (whole per cent, rounded down so 100 means final)."""
+        return int(self.measure.completeness(quarter, self.today) * 100)
 
     @property
     def selected_provisional(self):
         return self.is_provisional(self.selected)
+
+    @property
+    def selected_completeness(self):
+        return self.completeness(self.selected)
+
+    @property
+    def latest_final(self):
+        """The latest quarter up to the selected one whose figure is final."""
+        return latest_final_quarter(self.measure, self.selected, self.today)
+
+    @property
+    def latest_final_headline(self):
+        return self.headline_cell(self.latest_final)
+
+    @property
+    def latest_final_change(self):
+        """The latest final quarter against the one before it: the trend the board may quote."""
+        quarter = self.latest_final
+        return change_text(self.headline_cell(quarter), self.headline_cell(quarter.previous()), self.headline_kind)
+
+    def revision(self, quarter, category=None, *, headline=False):
+        """The latest revision behind a published figure, or None: {cell, reason, recorded_at}."""
+        keys = [(category or "", quarter.start)]
+        if headline or self.measure.kind == MIX and not category:
+            keys += [(key, quarter.start) for key, _ in self.measure.categories]
+        latest = [self.revisions[key] for key in keys if key in self.revisions]
+        if not latest:
+            return None
+        current = MeasureFigures(self.measure, self.quarters, self.selected, {**self.raw, **self.revised},
+                                 self.rounding)
+        cell = current.headline_cell(quarter) if headline else current.cell(quarter, category)
+        newest = max(latest, key=lambda revision: revision.recorded_at)
+        return {"cell": cell, "reason": newest.get_reason_display(), "recorded_at": newest.recorded_at,
+                "detail": newest.detail}
+
+    def revision_note(self, quarter, category=None, *, headline=False):
+        revision = self.revision(quarter, category, headline=headline)
+        if revision is None:
+            return ""
+        when = timezone.localtime(revision["recorded_at"]).strftime("%-d %b %Y")
+        if revision["cell"].text == self.headline_cell(quarter).text and headline:
+            return f"Recalculated on {when} ({revision['reason'].lower()}), figure unchanged"
+        return f"Revised to {revision['cell'].text} on {when} ({revision['reason'].lower()})"
+
+    @property
+    def headline_note(self):
+        return self.revision_note(self.selected, headline=True) if self.revisions else ""
 
     @property
     def is_mix(self):
@@ -210,7 +294,7 @@ class MeasureFigures:
             header = ["Quarter", self.measure.label, "Numerator", "Denominator"]
             rows = [
                 [quarter.short_label, self.cell(quarter),
-                 linked(count_cell(self._raw(quarter)[0], self.suppress), quarter),
+                 linked(self.numerator_cell(quarter), quarter),
                  linked(self.denominator_cell(quarter), quarter, part="denominator")]
                 for quarter in self.quarters
             ]
@@ -218,45 +302,102 @@ class MeasureFigures:
             header = ["Quarter", self.measure.label]
             rows = [[quarter.short_label, linked(self.cell(quarter), quarter)] for quarter in self.quarters]
         for row, quarter in zip(rows, self.quarters, strict=True):
+            if self.revisions:
+                categories = [key for key, _ in self.measure.categories] + [None] if kind == MIX else [None]
+                for cell, category in zip(row[1:], categories, strict=False):
+                    cell.note = self.revision_note(quarter, category)
             if self.is_provisional(quarter):
-                row[0] += " (provisional)"
+                row[0] += f" (provisional, {self.completeness(quarter)}% complete)"
         return header, rows
 
 
+def latest_final_quarter(measure, selected, today=None):
+    """The latest quarter, up to `selected`, that is final for the measure."""
+    today = today or timezone.localdate()
+    quarter = selected
+    while today < measure.final_on(quarter):
+        quarter = quarter.previous()
+    return quarter
+
+
 def trend_quarters(selected, count=TREND_QUARTERS):
+    """The quarters of a trend chart, oldest first, ending with `selected`."""
     quarters = [selected]
     for _ in range(count - 1):
         quarters.append(quarters[-1].previous())
     return sorted(quarters)
 
 
-def load_figures(measures, selected, dimension, slice_key, suppress, quarters=None):
-    """Every measure's figures for the trend up to `selected`, in one query of the roll-up table."""
+VALUE_FIELDS = ("numerator", "denominator", "numerator_hidden", "denominator_hidden")
+
+
+def _figure(numerator, denominator, numerator_hidden, denominator_hidden):
+    return numerator, denominator or 0, numerator_hidden, denominator_hidden
+
+
+def wanted_quarters(measures, selected, quarters=None, today=None):
+    """The start of every quarter the figures up to `selected` read: the trend, and what each is compared with."""
     quarters = quarters or trend_quarters(selected)
-    wanted = {quarter.start for quarter in quarters} | {selected.previous().start}
-    rows = RollupValue.objects.filter(
-        measure__in=[measure.name for measure in measures], period_start__in=wanted,
-        dimension=dimension, slice_key=slice_key if dimension != Dimension.ALL else "",
-    ).values_list("measure", "category", "period_start", "numerator", "denominator")
+    # The quarter before each one shown, for the change on the previous quarter of the latest final one.
+    wanted = {quarter.start for quarter in quarters} | {quarter.previous().start for quarter in quarters}
+    for measure in measures:
+        final = latest_final_quarter(measure, selected, today)
+        wanted |= {final.start, final.previous().start}
+    return wanted
+
+
+def load_figures(measures, selected, dimension, slice_key, rounding=0, quarters=None, publication=None):
+    """Every measure's figures for the trend up to `selected`, in one query of the roll-up table.
+
+    With a `publication`, the figures as published instead (one query of its frozen figures,
+    one of the revisions recorded since).
+    """
+    quarters = quarters or trend_quarters(selected)
+    names = [measure.name for measure in measures]
+    where = {"dimension": dimension, "slice_key": slice_key if dimension != Dimension.ALL else ""}
+    as_of = timezone.localdate(publication.published_at) if publication else None
     raw = {measure.name: {} for measure in measures}
-    for name, category, start, numerator, denominator in rows:
-        raw[name][(category, start)] = (numerator, denominator or 0)
+    revised = {measure.name: {} for measure in measures}
+    revisions = {measure.name: {} for measure in measures}
+    calculated_at = {}
+    if publication is None:
+        # The time of the run is read with the figures, in the same statement: a run switching its figures
+        # in meanwhile cannot pair old figures with the new run's time.
+        computed = RollupValue.objects.filter(
+            measure__in=names, period_start__in=wanted_quarters(measures, selected, quarters), **where
+        ).values_list("measure", "category", "period_start", *VALUE_FIELDS, "computed_at")
+        rows = []
+        for *row, computed_at in computed:
+            rows.append(row)
+            calculated_at[row[0]] = max(computed_at, calculated_at.get(row[0], computed_at))
+    else:
+        rows = publication.figures.filter(measure__in=names, **where).values_list(
+            "measure", "category", "period_start", *VALUE_FIELDS)
+        for revision in publication.revisions.filter(measure__in=names, **where).order_by("recorded_at", "pk"):
+            key = (revision.category, revision.period_start)
+            revised[revision.measure][key] = _figure(*(getattr(revision, name) for name in VALUE_FIELDS))
+            revisions[revision.measure][key] = revision
+    for name, category, start, *values in rows:
+        raw[name][(category, start)] = _figure(*values)
     return [
-        MeasureFigures(measure, quarters, selected, suppress, raw[measure.name]) for measure in measures
+        MeasureFigures(measure, quarters, selected, raw[measure.name], rounding, as_of=as_of,
+                       revised=revised[measure.name], revisions=revisions[measure.name],
+                       calculated_at=calculated_at.get(measure.name))
+        for measure in measures
     ]
 
 
-def breakdown(measure, selected, dimension, suppress, options=None):
+def breakdown(measure, selected, dimension, rounding=0, options=None):
     """One measure for one quarter (and the one before, for the change) across every slice of a dimension."""
     options = dict((options or slice_options())[dimension])
     rows = RollupValue.objects.filter(
         measure=measure.name, period_start__in=[selected.start, selected.previous().start], dimension=dimension
-    ).values_list("slice_key", "category", "period_start", "numerator", "denominator")
+    ).values_list("slice_key", "category", "period_start", *VALUE_FIELDS)
     raw = {}
-    for slice_key, category, start, numerator, denominator in rows:
-        raw.setdefault(slice_key, {})[(category, start)] = (numerator, denominator or 0)
+    for slice_key, category, start, *values in rows:
+        raw.setdefault(slice_key, {})[(category, start)] = _figure(*values)
     return [
-        (key, label, MeasureFigures(measure, [selected], selected, suppress, raw.get(key, {})))
+        (key, label, MeasureFigures(measure, [selected], selected, raw.get(key, {}), rounding))
         for key, label in options.items()
     ]
 
@@ -266,20 +407,28 @@ class Freshness:
     last_success: RollupRun | None
     latest: RollupRun | None
     stale: bool
+    # When the figures shown were calculated: the time of the run they come from.
+    calculated_at: object = None
 
 
 def stale_after():
     return timezone.timedelta(hours=getattr(settings, "DASHBOARD_STALE_AFTER_HOURS", 26))
 
 
-def freshness():
-    """How old the numbers are, and whether the nightly roll-up has fallen behind (two queries)."""
+def freshness(figures=()):
+    """How old the numbers are, and whether the nightly roll-up has fallen behind (two queries).
+
+    Given the figures a page shows, their age is the time of the run they were read with
+    (`MeasureFigures.calculated_at`), not whichever run has finished since.
+    """
     last_success = (
         RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
     )
     latest = RollupRun.objects.select_related("requested_by").order_by("-queued_at", "-pk").first()
-    stale = last_success is None or timezone.now() - last_success.finished_at > stale_after()
-    return Freshness(last_success, latest, stale)
+    times = [item.calculated_at for item in figures if item.calculated_at is not None]
+    calculated_at = max(times) if times else (last_success.finished_at if last_success else None)
+    stale = calculated_at is None or timezone.now() - calculated_at > stale_after()
+    return Freshness(last_success, latest, stale, calculated_at)
 
 
 def default_quarter(today=None):

@@ -1,12 +1,13 @@
 from django import forms
 
-from reoffending.widgets import GovukFormMixin
+from web.widgets import GovukFormMixin
 
 from .models import Dimension
 from .periods import Quarter
 
 SLICE_FIELDS = [
     Dimension.AREA, Dimension.AGENCY, Dimension.COHORT, Dimension.GENDER, Dimension.AGE_BAND, Dimension.ETHNICITY,
+    Dimension.GROUP,
 ]
 
 
@@ -41,7 +42,8 @@ class DashboardFilterForm(GovukFormMixin, _FilterFields):
         if len(chosen) > 1:
             names = " and ".join(Dimension(d).label.lower() for d in chosen)
             raise forms.ValidationError(
-                f"Choose one of area, agency, cohort, gender, age band or ethnicity at a time (you chose {names}). "
+                "Choose one of area, agency, cohort, gender, age band, ethnicity or priority group at a time "
+                f"(you chose {names}). "
                 "Figures are published for one breakdown at a time so that small groups stay anonymous."
             )
         return data

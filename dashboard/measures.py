@@ -1,116 +1,25 @@
 # ruff: noqa: S608 - SQL is assembled from table names and constants only; values are always parameters.
 """The measures the Reducing Reoffending Board asks for, each as one set-based SQL query.
 
-A measure gives, for every reporting quarter at once, rows at the grain of a person
-(or of an event about a person) with the columns
-
-    q_start, offender_id, agency_id, category, num, den
-
-and, when the measure has its own notion of cohort (entries to a cohort, the
-reoffending cohort), the same rows with a `cohort` column. The roll-up engine
-(`dashboard.rollup`) joins these rows to the person once, slices them by area,
-agency, cohort, gender, age band and ethnicity, and sums `num` and `den`.
-
-`agency_id` may be NULL, in which case the person's lead agency is used; measures
-about an agency's own work (enforcement, panel actions) give the acting agency.
-
-The SQL is written for both PostgreSQL (production, tests) and SQLite (the laptop
-demo): dates are compared as dates, and the only vendor-specific piece, adding days
-to a date, goes through `Tables.add_days`.
+`dashboard.definition` describes the rows a measure gives and the `Measure` record;
+this module holds the measures read from the case record and `all_measures`, the
+catalogue every page, export and the API use (partner measures come from
+`dashboard.partner_measures`).
 """
 
-from dataclasses import dataclass, field
+from cases.models import Appointment, Cohort, Offence, RagStatus, Supervision
 
-from django.apps import apps
-from django.db import connection
+from . import partner_measures
+from .definition import COUNT, MIX, NULL_ID, RATE, RATIO, Measure
 
-from cases.models import Appointment, Cohort, Offence, RagStatus
-
-COUNT = "count"  # a number of people or events
-RATE = "rate"  # numerator out of denominator, shown as a percentage
-RATIO = "ratio"  # numerator per denominator, shown as a decimal
-MIX = "mix"  # counts split into categories that add up to a total
-
-FOLLOW_UP_DAYS = 365  # proven reoffending: offences committed within one year of the start
-COURT_LAG_DAYS = 183  # ... and proven (convicted or cautioned) within a further six months
+FOLLOW_UP_MONTHS = 12  # proven reoffending: offences committed within one year of the qualifying event
+WAITING_MONTHS = 6  # ... and proven (convicted or cautioned) within a further six months
 FIRST_MONTH_DAYS = 30  # missed appointments in the first month of an order
 
-NULL_ID = "CAST(NULL AS BIGINT)"
-
-
-class Tables:
-    """Database table names and vendor-specific SQL pieces for the measure queries."""
-
-    def __init__(self, vendor=None):
-        self.vendor = vendor or connection.vendor
-        self._tables = {}
-
-    def __getattr__(self, label):
-        # `t.cases_offender` -> the table of cases.Offender, so a renamed table cannot silently break SQL.
-        if "_" not in label or label.startswith("_"):
-            raise AttributeError(label)
-        if label not in self._tables:
-            app_label, model_name = label.split("_", 1)
-            try:
-                model = apps.get_model(app_label, model_name)
-            except LookupError as error:
-                raise AttributeError(label) from error
-            self._tables[label] = connection.ops.quote_name(model._meta.db_table)
-        return self._tables[label]
-
-    def add_days(self, expression, days):
-        days = int(days)
-        if self.vendor == "sqlite":
-            return f"date({expression}, '{days:+d} days')"
-        return f"({expression} + {days})"
-
-    def hours_between(self, start, end):
-        """Whole hours from one timestamp to a later one."""
-        if self.vendor == "sqlite":
-            return f"CAST(ROUND((julianday({end}) - julianday({start})) * 24) AS INTEGER)"
-        return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
-
-    @property
-    def materialized(self):
-        """Keep a CTE as a computed table (PostgreSQL would otherwise inline it and pick index scans)."""
-        return "MATERIALIZED " if self.vendor == "postgresql" else ""
-
-    def in_list(self, values):
-        return "(" + ", ".join("'" + str(value).replace("'", "''") + "'" for value in sorted(values)) + ")"
-
-
-@dataclass(frozen=True)
-class Measure:
-    name: str
-    label: str
-    description: str
-    kind: str
-    # (t: Tables) -> (extra CTE definitions or "", person-level SELECT, cohort-level SELECT or None)
-    build: object
-    categories: tuple = ()
-    # Days after the end of a quarter before its figure is final (proven reoffending waits 18 months).
-    maturity_days: int = 0
-    higher_is_better: bool | None = None
-    # The app whose data the measure reads: measures of apps not installed yet are left out.
-    source_app: str = "cases"
-    unit: str = "people"
-    group: str = "Cohort"
-    requires: tuple = field(default=())  # model labels that must exist, e.g. ("pathways.Referral",)
-
-    @property
-    def category_labels(self):
-        return dict(self.categories)
-
-    def is_available(self):
-        if not apps.is_installed(self.source_app):
-            return False
-        for label in self.requires:
-            try:
-                apps.get_model(label)
-            except LookupError:
-                return False
-        return True
-
+MOJ_SOURCE = (
+    "Ministry of Justice, Proven reoffending statistics: definitions and measurement (the national "
+    "statistic's cohort, follow-up and waiting period, applied to this partnership's records)."
+)
 
 # -- Cohort size and flow ----------------------------------------------------------------------------------------
 
@@ -153,57 +62,66 @@ def _membership_event(date_column):
 # -- Proven reoffending ------------------------------------------------------------------------------------------
 
 
-def _reoffending_starts(t):
-    """People starting on a cohort or released from prison in each quarter, with their start date."""
+COURT_ORDERS = (Supervision.Kind.COMMUNITY_ORDER, Supervision.Kind.SUSPENDED_SENTENCE)
+
+
+def _reoffending_cohort(t):
+    """The MoJ proven reoffending cohort of each quarter, with each person's qualifying date.
+
+    Qualifying events: a release from custody, a court order (community order or suspended
+    sentence) starting, or a caution. A person enters a quarter's cohort once, at their first
+    qualifying event in the quarter.
+    """
     return (
-        "starts AS ("
-        "SELECT q.q_start, m.offender_id, m.cohort, m.started_on AS start_on FROM quarters q "
-        "JOIN memberships m ON m.started_on >= q.q_start AND m.started_on <= q.q_end "
-        "UNION ALL "
-        f"SELECT q.q_start, s.offender_id, NULL, s.released_on FROM quarters q "
-        f"JOIN {t.cases_supervision} s ON s.released_on >= q.q_start AND s.released_on <= q.q_end), "
-        "person_starts AS (SELECT q_start, offender_id, MIN(start_on) AS start_on FROM starts "
-        "GROUP BY q_start, offender_id), "
-        "cohort_starts AS (SELECT q_start, offender_id, cohort, MIN(start_on) AS start_on FROM starts "
-        "WHERE cohort IS NOT NULL GROUP BY q_start, offender_id, cohort), "
+        "qualifying_events AS ("
+        f"SELECT offender_id, released_on AS event_on FROM {t.cases_supervision} WHERE released_on IS NOT NULL "
+        f"UNION ALL SELECT offender_id, started_on FROM {t.cases_supervision} WHERE kind IN {t.in_list(COURT_ORDERS)} "
+        f"UNION ALL SELECT offender_id, outcome_on FROM {t.cases_offence} "
+        f"WHERE outcome = '{Offence.Outcome.CAUTION}' AND outcome_on IS NOT NULL), "
+        "reoffending_cohort AS (SELECT q.q_start, e.offender_id, MIN(e.event_on) AS start_on FROM quarters q "
+        "JOIN qualifying_events e ON e.event_on >= q.q_start AND e.event_on <= q.q_end "
+        "GROUP BY q.q_start, e.offender_id), "
+        f"reoffences AS (SELECT s.q_start, s.offender_id, {_proven_offence_count(t, 's.start_on')} AS n, "
+        f"{_proven_offence_count(t, 's.start_on', DRUG_OR_ALCOHOL)} AS n_drug_alcohol "
+        "FROM reoffending_cohort s), "
     )
 
 
-def _proven_offences(t, start):
-    """Offences committed in the year after `start` and proven within a further six months."""
+DRUG_OR_ALCOHOL = "AND (f.drug_related OR f.alcohol_related) "
+
+
+def _proven_offence_count(t, start, condition=""):
+    """Offences committed in the 12 months after `start` and proven within a further six months."""
     return (
-        f"FROM {t.cases_offence} f WHERE f.offender_id = s.offender_id "
-        f"AND f.committed_on > {start} AND f.committed_on <= {t.add_days(start, FOLLOW_UP_DAYS)} "
+        f"(SELECT COUNT(*) FROM {t.cases_offence} f WHERE f.offender_id = s.offender_id {condition}"
+        f"AND f.committed_on > {start} AND f.committed_on <= {t.add_months(start, FOLLOW_UP_MONTHS)} "
         f"AND f.outcome IN {t.in_list(Offence.PROVEN_OUTCOMES)} "
-        f"AND f.outcome_on <= {t.add_days(start, FOLLOW_UP_DAYS + COURT_LAG_DAYS)}"
+        f"AND f.outcome_on <= {t.add_months(start, FOLLOW_UP_MONTHS + WAITING_MONTHS)})"
     )
 
 
-def _reoffending_rate(t):
-    reoffended = f"CASE WHEN EXISTS (SELECT 1 {_proven_offences(t, 's.start_on')}) THEN 1 ELSE 0 END"
-    person = (
-        f"SELECT s.q_start, s.offender_id, {NULL_ID} AS agency_id, '' AS category, {reoffended} AS num, 1 AS den "
-        "FROM person_starts s"
-    )
-    cohort = (
-        f"SELECT s.q_start, s.offender_id, s.cohort, {NULL_ID} AS agency_id, '' AS category, {reoffended} AS num, "
-        "1 AS den FROM cohort_starts s"
-    )
-    return _reoffending_starts(t), person, cohort
+def _reoffending(numerator, denominator):
+    """A measure over the reoffending cohort: one row per person, so every one of them has the same rows."""
+
+    def build(t):
+        person = (
+            f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, '' AS category, {numerator} AS num, "
+            f"{denominator} AS den FROM reoffences"
+        )
+        return _reoffending_cohort(t), person, None
+
+    return build
 
 
-def _reoffences_per_reoffender(t):
-    # One row per proven reoffence (num) and one per reoffender (den), so sums give the published ratio.
-    offences = f"(SELECT COUNT(*) {_proven_offences(t, 's.start_on')})"
-    person = (
-        f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, '' AS category, n AS num, 1 AS den FROM "
-        f"(SELECT s.q_start, s.offender_id, {offences} AS n FROM person_starts s) x WHERE n > 0"
-    )
-    cohort = (
-        f"SELECT q_start, offender_id, cohort, {NULL_ID} AS agency_id, '' AS category, n AS num, 1 AS den FROM "
-        f"(SELECT s.q_start, s.offender_id, s.cohort, {offences} AS n FROM cohort_starts s) x WHERE n > 0"
-    )
-    return _reoffending_starts(t), person, cohort
+REOFFENDING_DEFINITION = (
+    "The reoffending cohort of a quarter is everyone released from custody, starting a court order (a community "
+    "order or a suspended sentence) or cautioned during the quarter, as the case record shows it; a person "
+    "counts once, from their first such event in the quarter. A proven reoffence is an offence committed in the "
+    "12 months after that event (from the next day to its first anniversary) that led to a conviction or a "
+    "caution within those 12 months or a further 6 months' waiting period. Offences with no outcome yet, no "
+    "further action, acquittals and other out-of-court disposals do not count. A quarter is final 18 months "
+    "after it ends; until then it is provisional."
+)
 
 
 # -- RAG -----------------------------------------------------------------------------------------------------------
@@ -246,10 +164,12 @@ def _missed_first_month(t):
         "AND COALESCE(s.released_on, s.started_on) <= q.q_end "
         f"AND s.kind <> 'custody' GROUP BY q.q_start, s.offender_id), "
     )
+    # The window is in the partnership's calendar: an appointment at 00:30 on a summer day is on that day.
+    day = t.local_date("a.scheduled_at")
     missed = (
         f"(SELECT COUNT(*) FROM {t.cases_appointment} a WHERE a.offender_id = o.offender_id "
-        f"AND a.outcome = '{Appointment.Outcome.MISSED}' AND a.scheduled_at >= o.start_on "
-        f"AND a.scheduled_at < {t.add_days('o.start_on', FIRST_MONTH_DAYS)})"
+        f"AND a.outcome IN {t.in_list(Appointment.MISSED_OUTCOMES)} AND {day} >= o.start_on "
+        f"AND {day} < {t.add_days('o.start_on', FIRST_MONTH_DAYS)})"
     )
     person = (
         f"SELECT q_start, offender_id, {NULL_ID} AS agency_id, CASE WHEN n = 0 THEN 'none' WHEN n = 1 THEN 'one' "
@@ -277,49 +197,125 @@ CASES_MEASURES = [
     Measure(
         "cohort_size", "People on a cohort", "People on at least one cohort at the end of the quarter.",
         COUNT, _cohort_size, group="Cohort",
+        definition=(
+            "Everyone on at least one of the partnership's cohorts (IOM, MAPPA, Checkpoint, DIP, SGV, women's "
+            "justice, youth offending) on the last day of the quarter: they joined on or before that day and had "
+            "not left by the end of it. A person on two cohorts counts once; under the cohort breakdown they count "
+            "under each cohort they were on that day."
+        ),
+        source="The partnership's cohort memberships, as recorded in this system.",
     ),
     Measure(
         "cohort_entries", "Cohort entries", "People who joined a cohort during the quarter.",
         COUNT, _membership_event("started_on"), group="Cohort",
+        definition=(
+            "People who joined at least one cohort during the quarter, counted once however many cohorts they "
+            "joined; under the cohort breakdown, each cohort counts the people who joined it."
+        ),
+        source="The partnership's cohort memberships, as recorded in this system.",
     ),
     Measure(
         "cohort_exits", "Cohort exits", "People who left a cohort during the quarter.",
         COUNT, _membership_event("ended_on"), group="Cohort",
+        definition=(
+            "People who left at least one cohort during the quarter (for any exit reason), counted once; under "
+            "the cohort breakdown, each cohort counts the people who left it."
+        ),
+        source="The partnership's cohort memberships, as recorded in this system.",
     ),
     Measure(
         "proven_reoffending", "Proven reoffending rate",
-        "Of the people who started on a cohort or were released from prison in the quarter, the share who "
-        "committed an offence within one year that was proven by a conviction or caution within a further six "
+        "Of the people released from custody, starting a court order or cautioned in the quarter, the share who "
+        "committed an offence within a year that was proven by a conviction or caution within a further six "
         "months.",
-        RATE, _reoffending_rate, maturity_days=FOLLOW_UP_DAYS + COURT_LAG_DAYS, higher_is_better=False,
-        group="Reoffending",
+        RATE, _reoffending("CASE WHEN n > 0 THEN 1 ELSE 0 END", "1"), maturity_months=18,
+        higher_is_better=False, group="Reoffending", family="reoffending", quantities=("reoffenders", "cohort"),
+        definition=REOFFENDING_DEFINITION + " The binary rate is the number of people with at least one proven "
+        "reoffence divided by the number of people in the cohort.",
+        source=MOJ_SOURCE,
+    ),
+    Measure(
+        "reoffences_per_offender", "Reoffences per offender",
+        "Proven reoffences in the follow-up year for each person in the reoffending cohort.",
+        RATIO, _reoffending("n", "1"), maturity_months=18, higher_is_better=False, unit="offences",
+        group="Reoffending", family="reoffending", quantities=("reoffences", "cohort"),
+        definition=REOFFENDING_DEFINITION + " Frequency per offender is the number of proven reoffences divided "
+        "by the number of people in the cohort.",
+        source=MOJ_SOURCE,
     ),
     Measure(
         "reoffences_per_reoffender", "Reoffences per reoffender",
         "Proven reoffences in the follow-up year for each person who reoffended.",
-        RATIO, _reoffences_per_reoffender, maturity_days=FOLLOW_UP_DAYS + COURT_LAG_DAYS,
-        higher_is_better=False, unit="offences", group="Reoffending",
+        RATIO, _reoffending("n", "CASE WHEN n > 0 THEN 1 ELSE 0 END"), maturity_months=18,
+        higher_is_better=False, unit="offences", group="Reoffending", family="reoffending",
+        quantities=("reoffences", "reoffenders"),
+        definition=REOFFENDING_DEFINITION + " Frequency per reoffender is the number of proven reoffences divided "
+        "by the number of people with at least one.",
+        source=MOJ_SOURCE,
+    ),
+    Measure(
+        "drug_alcohol_reoffending", "Drug- and alcohol-related reoffending rate",
+        "Of the reoffending cohort, the share with a proven reoffence that the police recorded as drug- or "
+        "alcohol-related.",
+        RATE, _reoffending("CASE WHEN n_drug_alcohol > 0 THEN 1 ELSE 0 END", "1"), maturity_months=18,
+        higher_is_better=False, group="Reoffending", family="reoffending",
+        quantities=("drug_alcohol_reoffenders", "cohort"),
+        definition=REOFFENDING_DEFINITION + " The drug- and alcohol-related rate counts the people in the cohort "
+        "with at least one proven reoffence flagged as drug-related or alcohol-related (a reoffence can be both), "
+        "divided by the number of people in the cohort; it is never more than the binary rate.",
+        source=MOJ_SOURCE + " Drug and alcohol flags as the police record them on the offence (as in Havering's "
+        "reducing reoffending strategy).",
     ),
     Measure(
         "rag_mix", "RAG status at the end of the quarter", "People by their RAG status on the last day of the quarter.",
-        MIX, _rag_mix, categories=tuple(RagStatus.choices), group="RAG",
+        MIX, _rag_mix, categories=tuple(RagStatus.choices), group="RAG", headline=("red",),
+        headline_label="red",
+        definition=(
+            "Everyone with a RAG status, by the status that stood at the end of the last day of the quarter (the "
+            "latest change made before midnight, UK time). The headline is the share who were red: not engaging "
+            "or believed to be offending."
+        ),
+        source="RAG status history recorded at case reviews and panels (IOM RAG guidance).",
     ),
     Measure(
         "rag_movement", "RAG changes", "Changes of RAG status during the quarter.",
         MIX, _rag_movement,
         categories=(("improved", "Improved"), ("worsened", "Worsened"), ("first", "First status")),
-        unit="changes", group="RAG",
+        unit="changes", group="RAG", headline=("improved",), headline_label="improved",
+        definition=(
+            "Every change of RAG status made during the quarter (UK time): improved is red to amber or green, or "
+            "amber to green; worsened is the reverse; first status is a person's first RAG. A person changed twice "
+            "counts twice. The headline is the share of changes that were improvements; under the agency "
+            "breakdown each change counts for the agency that made it."
+        ),
+        source="RAG status history recorded at case reviews and panels (IOM RAG guidance).",
     ),
     Measure(
         "missed_first_month", "Missed appointments in the first month",
-        "People starting an order or licence in the quarter, by appointments missed in its first 30 days.",
+        "People starting an order or licence in the quarter, by appointments missed (unacceptable absences) in its "
+        "first 30 days.",
         MIX, _missed_first_month,
         categories=(("none", "None missed"), ("one", "One missed"), ("two_or_more", "Two or more missed")),
-        group="Engagement",
+        group="Engagement", headline=("two_or_more",), headline_label="missed two or more",
+        definition=(
+            "People starting a community order, suspended sentence order, post-sentence supervision or licence "
+            "(counted from release) in the quarter, by the number of appointments missed (recorded as unacceptable "
+            "absences) in the first 30 days (from the start day, in UK time, so an appointment at half past "
+            "midnight in summer falls on its own day). The headline is the share who missed two or more: people "
+            "missing two or more in the first month reoffend far more often (42% against 24% for those missing none)."
+        ),
+        source="Appointments and their outcomes recorded by supervising agencies; the 42% and 24% are from "
+        "published local reducing reoffending strategies.",
     ),
     Measure(
         "enforcement_actions", "Enforcement actions", "Enforcement actions taken during the quarter, by type.",
         MIX, _enforcement, categories=_enforcement_categories(), unit="actions", group="Engagement",
+        definition=(
+            "Enforcement actions taken during the quarter (warning letters, breach, recall, extra licence "
+            "conditions, curfews, civil orders), by type. A person with two actions counts twice; under the agency "
+            "breakdown each action counts for the agency that took it."
+        ),
+        source="Enforcement actions recorded by police and probation in this system.",
     ),
 ]
 
@@ -328,8 +324,6 @@ COHORT_LABELS = dict(Cohort.choices)
 
 def all_measures():
     """Every measure whose source data exists in this installation, in display order."""
-    from . import partner_measures
-
     return [m for m in [*CASES_MEASURES, *partner_measures.MEASURES] if m.is_available()]
 
 

@@ -20,6 +20,7 @@ class Dimension(models.TextChoices):
     GENDER = "gender", "Gender"
     AGE_BAND = "age_band", "Age band"
     ETHNICITY = "ethnicity", "Ethnicity"
+    GROUP = "group", "Priority group"
 
 
 class RollupValue(models.Model):
@@ -37,6 +38,9 @@ class RollupValue(models.Model):
     slice_key = models.CharField(max_length=40, blank=True, help_text="Empty for the whole partnership.")
     numerator = models.BigIntegerField(default=0)
     denominator = models.BigIntegerField(null=True, blank=True)
+    # Disclosure control (dashboard.disclosure): decided once per run over every linked table, read by every output.
+    numerator_hidden = models.BooleanField(default=False)
+    denominator_hidden = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
     run = models.ForeignKey("RollupRun", null=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -82,7 +86,14 @@ class RollupRun(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written while the run works (dashboard.rollup.Heartbeat): a running run whose heartbeat has stopped
+    # lost its worker, and is marked failed (dashboard.services.fail_stalled_runs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task working on the run, so a scheduled run redelivered after its worker died is the same run.
+    task_id = models.CharField(max_length=50, blank=True)
     periods = models.PositiveSmallIntegerField(default=0)
+    # A run shared by several workers (dashboard.rollup.start_parts): the quarters every part computes.
+    quarter_keys = models.JSONField(default=list, blank=True)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
@@ -100,3 +111,198 @@ class RollupRun(models.Model):
     @property
     def is_active(self):
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+
+class RollupPart(models.Model):
+    """One measure of a run shared by several workers: computed by a task of its own, staged, then combined.
+
+    Kept after the run (its staged figures are deleted) as the record of how long each measure took
+    and how many times it was attempted.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    run = models.ForeignKey(RollupRun, on_delete=models.CASCADE, related_name="parts")
+    measure = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_staged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "measure"]
+        constraints = [models.UniqueConstraint(fields=["run", "measure"], name="one_rollup_part_per_run_measure")]
+
+    def __str__(self):
+        return f"Roll-up {self.run_id} {self.measure} ({self.get_status_display()})"
+
+
+class StagedValue(models.Model):
+    """A figure a part has computed, before disclosure control, waiting for the run's combine step.
+
+    A part delivered again deletes its own staged rows before writing them, in the transaction that
+    marks it done, and the unique constraint refuses a second copy of any figure.
+    """
+
+    run = models.ForeignKey(RollupRun, on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=40)
+    category = models.CharField(max_length=40, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    dimension = models.CharField(max_length=12, choices=Dimension.choices)
+    slice_key = models.CharField(max_length=40, blank=True)
+    numerator = models.BigIntegerField(default=0)
+    denominator = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "measure", "category", "period_start", "dimension", "slice_key"],
+                                    name="one_staged_value_per_run_measure_period_slice"),
+        ]
+
+    def __str__(self):
+        return f"Staged {self.measure}/{self.category or '-'} {self.period_start} {self.dimension}={self.slice_key}"
+
+
+FIGURE_FIELDS = ("measure", "category", "period_start", "period_end", "dimension", "slice_key",
+                 "numerator", "denominator", "numerator_hidden", "denominator_hidden")
+
+
+class Publication(models.Model):
+    """A quarter's board report as published: its figures are frozen and never change.
+
+    The figures are copied into `PublishedFigure` rows at publication; on PostgreSQL a
+    trigger refuses UPDATE and DELETE on both tables, and `checksum` (SHA-256 over the
+    figures in a fixed order) shows they are still what was published.
+    """
+
+    period_start = models.DateField(unique=True, error_messages={
+        "unique": "This quarter's board report has already been published."})
+    published_at = models.DateTimeField()
+    # No database constraints to the user and the run: rows that never change cannot be set to NULL later.
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    # Kept as text so the report says who published it even after their account is gone.
+    published_by_name = models.CharField(max_length=300)
+    published_by_agency = models.CharField(max_length=200, blank=True)
+    run = models.ForeignKey(RollupRun, null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    figure_count = models.PositiveIntegerField()
+    checksum = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-period_start"]
+
+    def __str__(self):
+        return f"Board report {self.period_start} published {self.published_at:%Y-%m-%d}"
+
+
+class PublishedFigure(models.Model):
+    """One figure exactly as the published board report showed it (immutable)."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="figures")
+    measure = models.CharField(max_length=40)
+    category = models.CharField(max_length=40, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    dimension = models.CharField(max_length=12, choices=Dimension.choices)
+    slice_key = models.CharField(max_length=40, blank=True)
+    numerator = models.BigIntegerField()
+    denominator = models.BigIntegerField(null=True, blank=True)
+    numerator_hidden = models.BooleanField(default=False)
+    denominator_hidden = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "measure", "category", "period_start", "dimension", "slice_key"],
+                name="one_published_figure_per_measure_period_slice",
+            ),
+        ]
+        indexes = [models.Index(fields=["publication", "dimension", "slice_key", "period_start"])]
+
+    def __str__(self):
+        return f"Published {self.measure}/{self.category or '-'} {self.period_start} {self.dimension}={self.slice_key}"
+
+
+class FigureRevision(models.Model):
+    """A published figure that a later roll-up calculated differently: the new value and why it changed.
+
+    Appended, never changed: the latest revision of a figure is its current value, the
+    published figure stays what the board saw.
+    """
+
+    class Reason(models.TextChoices):
+        LATE_DATA = "late_data", "Late data"
+        CORRECTION = "correction", "Correction"
+        ERASURE = "erasure", "Erasure"
+
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="revisions")
+    measure = models.CharField(max_length=40)
+    category = models.CharField(max_length=40, blank=True)
+    period_start = models.DateField()
+    dimension = models.CharField(max_length=12, choices=Dimension.choices)
+    slice_key = models.CharField(max_length=40, blank=True)
+    numerator = models.BigIntegerField()
+    denominator = models.BigIntegerField(null=True, blank=True)
+    numerator_hidden = models.BooleanField(default=False)
+    denominator_hidden = models.BooleanField(default=False)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    recorded_at = models.DateTimeField()
+    run = models.ForeignKey(RollupRun, null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+
+    class Meta:
+        ordering = ["publication", "measure", "period_start", "dimension", "slice_key", "category", "recorded_at",
+                    "pk"]
+        indexes = [models.Index(fields=["publication", "dimension", "slice_key", "period_start"])]
+
+    def __str__(self):
+        return f"Revised {self.measure}/{self.category or '-'} {self.period_start} ({self.reason})"
+
+
+class BenchmarkTable(models.Model):
+    """An upload of the national proven reoffending table for comparator areas; the page shows the latest."""
+
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    filename = models.CharField(max_length=255)
+    row_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        get_latest_by = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return f"Benchmark table {self.filename} ({self.uploaded_at:%Y-%m-%d})"
+
+
+class BenchmarkFigure(models.Model):
+    """One area's proven reoffending for one cohort quarter, as the national statistics publish it."""
+
+    table = models.ForeignKey(BenchmarkTable, on_delete=models.CASCADE, related_name="figures")
+    area_code = models.CharField(max_length=20)
+    area_name = models.CharField(max_length=120)
+    period_start = models.DateField()
+    offenders = models.PositiveIntegerField()
+    reoffenders = models.PositiveIntegerField()
+    reoffences = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["area_name", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "area_code", "period_start"],
+                                    name="one_benchmark_figure_per_area_quarter"),
+            models.CheckConstraint(condition=Q(offenders__gt=0), name="benchmark_has_offenders"),
+            models.CheckConstraint(condition=Q(reoffenders__lte=models.F("offenders")),
+                                   name="benchmark_reoffenders_within_offenders"),
+            models.CheckConstraint(condition=Q(reoffences__gte=models.F("reoffenders")),
+                                   name="benchmark_reoffences_at_least_reoffenders"),
+        ]
+
+    def __str__(self):
+        return f"{self.area_name} {self.period_start}"

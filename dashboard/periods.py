@@ -1,10 +1,19 @@
 """Reporting periods: quarters of the financial year (April to March), as boards report them."""
 
+import calendar
 import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+
+
+def add_months(day, months):
+    """The same day `months` later, or the month's last day when it has fewer days (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
 
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

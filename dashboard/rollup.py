@@ -3,35 +3,48 @@
 
 One SQL statement per measure covers all quarters and all slices (the quarters are a
 VALUES list, the slices a UNION of GROUP BYs over the measure's rows joined to the
-person once). The aggregates are small, so they are held in memory and written one
-quarter at a time: each quarter's old rows are deleted and the new ones inserted in
-one transaction, so a rerun replaces a quarter exactly and a run that dies half way
-leaves every quarter it had not reached as it was.
+person once). The aggregates are small, so they are held in memory and written at the
+end in one transaction that deletes the old rows of every quarter, inserts the new
+ones and marks the run succeeded: readers see the previous complete roll-up or the new
+one, never a mix, and a run that dies at any point leaves the previous one whole.
 
 Only one run works at a time: a PostgreSQL advisory lock is taken for the whole run
-(a second run finds it held and stops as "skipped"), a transaction-level lock guards
-each quarter's rewrite, and a unique constraint on the rows is the last line of defence.
+(a second run finds it held and stops as "skipped"), and a unique constraint on the
+rows is the last line of defence. While it works a run writes a heartbeat, so a run
+whose worker died is found and marked failed.
+
+A run can also be shared by several workers (`start_parts`, `run_part`, `combine_parts`):
+each measure is a part of its own, computed by any worker and staged in the database;
+the part that finds every part done combines them, with the same disclosure control and
+the same single switch as a run in one process. Who was on which cohort in each quarter
+is then worked out once per run into a table of the run's own that every part joins to.
 """
 
 import contextlib
 import datetime
 import logging
+import threading
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cases.models import Offender
 
-from .measures import RATE, RATIO, Tables, all_measures
-from .models import Dimension, RollupRun, RollupValue
-from .periods import reporting_quarters
+from . import disclosure
+from .definition import MIX, RATE, RATIO, Tables
+from .measures import all_measures
+from .models import Dimension, RollupPart, RollupRun, RollupValue, StagedValue
+from .periods import Quarter, reporting_quarters
 
 logger = logging.getLogger(__name__)
 
-# pg_advisory_lock keys: one for the whole run, one namespace for per-quarter locks.
+# pg_advisory_lock key held for the whole run (in one process), or while a run shared by workers starts.
 RUN_LOCK_KEY = 7_270_301_001
-QUARTER_LOCK_NAMESPACE = 72_703
+# pg_advisory_xact_lock(RUN_TABLE_LOCK_CLASS, run id) while a shared run's cohorts table is made.
+RUN_TABLE_LOCK_CLASS = 72_703
 # Memory for one aggregate's sorts and hashes during the roll-up (the default 4MB spills to disk at scale).
 AGGREGATION_WORK_MEM = "256MB"
 
@@ -58,9 +71,33 @@ SLICE_EXPRESSIONS = {
 }
 SLICE_COLUMNS = {dimension: f"{dimension.value}_key" for dimension in SLICE_EXPRESSIONS}
 
+# Priority groups: a person may be in several, so each is a yes/no column of its own and a slice of the whole.
+PRIORITY_GROUPS = (
+    ("women", "Women", "o.gender = 'female'"),
+    ("veterans", "Veterans", "o.veteran"),
+    ("care_leavers", "Care leavers", "o.care_leaver"),
+    ("disability", "Disability or learning difficulty", "o.disability"),
+)
+GROUP_COLUMNS = {key: f"group_{key}" for key, _, _ in PRIORITY_GROUPS}
 
-class RunSkipped(Exception):
-    """Another roll-up run holds the lock."""
+
+def slice_keys():
+    """Every slice a user can ask for, by dimension: {dimension: [key, ...]} (published even when empty)."""
+    from cases.models import Agency, Area, Cohort
+
+    return {
+        Dimension.AREA.value: [str(pk) for pk in Area.objects.values_list("pk", flat=True)],
+        Dimension.AGENCY.value: [str(pk) for pk in Agency.objects.values_list("pk", flat=True)],
+        Dimension.COHORT.value: list(Cohort.values),
+        Dimension.GENDER.value: list(Offender.Gender.values),
+        Dimension.AGE_BAND.value: [key for key, _ in AGE_BANDS],
+        Dimension.ETHNICITY.value: list(Offender.Ethnicity.values),
+        Dimension.GROUP.value: [key for key, _, _ in PRIORITY_GROUPS],
+    }
+
+
+class RunSkipped(Exception):  # noqa: N818 - what happened, as Celery's Ignore
+    """Another process holds the roll-up lock while this run is already running (a redelivery): try later."""
 
 
 def _years_before(day, years):
@@ -153,7 +190,10 @@ def _measure_ctes(measure, quarters, tables, cohorts_in_quarter=None):
             "SELECT b.q_start, b.offender_id, pc.cohort, b.agency_id, b.category, b.num, b.den FROM base b "
             f"JOIN {cohort_source} pc ON pc.q_start = b.q_start AND pc.offender_id = b.offender_id"
         )
-    slice_columns = ", ".join(f"{SLICE_EXPRESSIONS[d]} AS {SLICE_COLUMNS[d]}" for d in SLICE_EXPRESSIONS)
+    slice_columns = ", ".join(
+        [f"{SLICE_EXPRESSIONS[d]} AS {SLICE_COLUMNS[d]}" for d in SLICE_EXPRESSIONS]
+        + [f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {GROUP_COLUMNS[key]}" for key, _, condition in PRIORITY_GROUPS]
+    )
     offender_table = connection.ops.quote_name(Offender._meta.db_table)
     sql = (
         f"WITH {quarters_cte}, {_memberships_cte(tables)}, {extra}"
@@ -175,13 +215,24 @@ def measure_sql(measure, quarters, tables=None, cohorts_in_quarter=None):
     if connection.vendor == "postgresql":
         # One pass over the rows for every slice at once.
         columns = list(SLICE_COLUMNS.items())
+        groups = list(GROUP_COLUMNS.items())
         dimension = "CASE " + " ".join(
-            f"WHEN GROUPING({column}) = 0 THEN '{d.value}'" for d, column in columns
+            [f"WHEN GROUPING({column}) = 0 THEN '{d.value}'" for d, column in columns]
+            + [f"WHEN GROUPING({column}) = 0 THEN '{Dimension.GROUP.value}'" for _, column in groups]
         ) + " ELSE 'all' END"
-        key = "COALESCE(" + ", ".join(column for _, column in columns) + ", '')"
-        sets = ", ".join(["(q_start, category)", *(f"(q_start, {column}, category)" for _, column in columns)])
-        # A person with no value for a slice (no date of birth, say) is left out of that slice only.
-        keep = " AND ".join(f"NOT (GROUPING({column}) = 0 AND {column} IS NULL)" for _, column in columns)
+        group_key = "CASE " + " ".join(f"WHEN GROUPING({column}) = 0 THEN '{key}'" for key, column in groups) + " END"
+        key = "COALESCE(" + ", ".join([column for _, column in columns] + [group_key]) + ", '')"
+        sets = ", ".join(
+            ["(q_start, category)"]
+            + [f"(q_start, {column}, category)" for _, column in columns]
+            + [f"(q_start, {column}, category)" for _, column in groups]
+        )
+        # A person with no value for a slice (no date of birth, say) is left out of that slice only;
+        # a priority group's slice holds only the people in it.
+        keep = " AND ".join(
+            [f"NOT (GROUPING({column}) = 0 AND {column} IS NULL)" for _, column in columns]
+            + [f"NOT (GROUPING({column}) = 0 AND {column} = 0)" for _, column in groups]
+        )
         grouped = (
             f"SELECT q_start, {dimension}, {key}, category, SUM(num), SUM(den) FROM enriched "
             f"GROUP BY GROUPING SETS ({sets}) HAVING {keep}"
@@ -192,6 +243,11 @@ def measure_sql(measure, quarters, tables=None, cohorts_in_quarter=None):
         selects.append(
             f"SELECT q_start, '{dimension.value}', {column}, category, SUM(num), SUM(den) FROM enriched "
             f"WHERE {column} IS NOT NULL GROUP BY q_start, {column}, category"
+        )
+    for key, column in GROUP_COLUMNS.items():
+        selects.append(
+            f"SELECT q_start, '{Dimension.GROUP.value}', '{key}', category, SUM(num), SUM(den) FROM enriched "
+            f"WHERE {column} = 1 GROUP BY q_start, category"
         )
     selects.append(cohort_select)
     return sql + " UNION ALL ".join(selects), params
@@ -212,7 +268,11 @@ def people_sql(measure, quarter, dimension, slice_key, category=None, part="nume
         extra_params.append(slice_key)
     else:
         source = "enriched"
-        if dimension != Dimension.ALL:
+        if dimension == Dimension.GROUP:
+            if slice_key not in GROUP_COLUMNS:
+                raise ValueError(f"No priority group {slice_key}")
+            conditions.append(f"{GROUP_COLUMNS[slice_key]} = 1")
+        elif dimension != Dimension.ALL:
             conditions.append(f"{SLICE_COLUMNS[Dimension(dimension)]} = %s")
             extra_params.append(slice_key)
     return sql + f"SELECT DISTINCT offender_id FROM {source} WHERE " + " AND ".join(conditions), params + extra_params
@@ -260,12 +320,114 @@ def compute_measure(measure, quarters, cohorts_in_quarter=None):
                     denominator=int(den or 0) if keeps_denominator else None,
                 )
             )
+    if measure.kind == MIX:
+        # A mix's total is a published figure of its own (category ""), protected like its categories.
+        for start, values in by_quarter.items():
+            totals = defaultdict(int)
+            for value in values:
+                totals[(value.dimension, value.slice_key)] += value.numerator
+            values.extend(
+                RollupValue(measure=measure.name, category="", period_start=start, period_end=ends[start],
+                            dimension=dimension, slice_key=slice_key, numerator=total)
+                for (dimension, slice_key), total in totals.items()
+            )
     return by_quarter
+
+
+def with_families(measures):
+    """The measures, with every other measure of their disclosure families (protected together)."""
+    families = {measure.disclosure_family for measure in measures}
+    wanted = {measure.name for measure in measures}
+    return [m for m in all_measures() if m.disclosure_family in families or m.name in wanted]
+
+
+def protect_quarter(measures, values, slice_keys):
+    """Mark the quarter's hidden figures (disclosure control), adding rows for hidden zeros; returns all rows."""
+    by_name = {measure.name: measure for measure in measures}
+    families = defaultdict(list)
+    for measure in measures:
+        families[measure.disclosure_family].append(measure)
+    extra = []
+    for members in families.values():
+        family = disclosure.family_of(members)
+        names = {measure.name for measure in members}
+        cells, shown_by = {}, defaultdict(list)
+        rows = [value for value in values if value.measure in names]
+        for value in rows:
+            for part in ("numerator", "denominator"):
+                quantity = family.parts.get((value.measure, value.category, part))
+                if quantity is None or (part == "denominator" and value.denominator is None):
+                    continue
+                cell = (value.dimension, value.slice_key, quantity)
+                cells[cell] = value.numerator if part == "numerator" else value.denominator
+                shown_by[cell].append((value, part))
+        hidden = disclosure.Table(family, cells, slice_keys).protect()
+        for cell in hidden:
+            if cell not in shown_by:
+                extra.extend(_hidden_zero_rows(family, by_name, cell, rows, hidden))
+            for value, part in shown_by.get(cell, ()):
+                setattr(value, f"{part}_hidden", True)
+    return values + extra
+
+
+def _hidden_zero_rows(family, by_name, cell, rows, hidden):
+    """Rows for a hidden figure nobody is counted in (a category of a mix beside a hidden total, say)."""
+    dimension, slice_key, quantity = cell
+    template = rows[0] if rows else None
+    made = []
+    for (name, category, part), wanted in family.parts.items():
+        if wanted != quantity or part != "numerator" or template is None:
+            continue
+        measure = by_name[name]
+        # The denominator is hidden only if it is itself; a published zero elsewhere stays one here.
+        denominator = family.parts.get((name, category, "denominator"))
+        made.append(RollupValue(
+            measure=name, category=category, period_start=template.period_start, period_end=template.period_end,
+            dimension=dimension, slice_key=slice_key, numerator=0, numerator_hidden=True,
+            denominator=0 if measure.kind in {RATE, RATIO} else None,
+            denominator_hidden=denominator is None or (dimension, slice_key, denominator) in hidden,
+        ))
+    return made
 
 
 def _set_progress(run, progress, step, **fields):
     run.progress, run.step = progress, step
-    RollupRun.objects.filter(pk=run.pk).update(progress=progress, step=step[:200], **fields)
+    RollupRun.objects.filter(pk=run.pk).update(progress=progress, step=step[:200], heartbeat_at=timezone.now(),
+                                               **fields)
+
+
+class Heartbeat:
+    """Writes the run's heartbeat every ROLLUP_HEARTBEAT_SECONDS from a thread of its own while the run works.
+
+    One statement of the roll-up may take minutes at scale, so progress alone is no sign of life. The
+    thread dies with the process: a worker killed mid-run leaves a heartbeat that stops, which
+    `dashboard.services.fail_stalled_runs` finds.
+    """
+
+    def __init__(self, run):
+        self.run_id = run.pk
+        self.every = settings.ROLLUP_HEARTBEAT_SECONDS
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"rollup-{run.pk}-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join(timeout=10)
+
+    def _beat(self):
+        try:
+            while not self.stopped.wait(self.every):
+                try:
+                    RollupRun.objects.filter(pk=self.run_id, status=RollupRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now())
+                except Exception as error:  # noqa: BLE001 - a missed beat; the next one tries again
+                    logger.warning("Heartbeat of roll-up run %s not written: %s", self.run_id, error)
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def _try_run_lock():
@@ -282,58 +444,87 @@ def _release_run_lock():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
 
 
-def _lock_quarter(quarter):
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUARTER_LOCK_NAMESPACE, quarter.start.toordinal()])
+def _shared_run_running(run):
+    """Whether another run is being worked on in parts by several workers (it holds no lock between parts)."""
+    return RollupRun.objects.filter(status=RollupRun.Status.RUNNING, parts__isnull=False).exclude(pk=run.pk).exists()
 
 
-def replace_quarter(quarter, measure_names, values, run=None):
-    """Swap in one quarter's new figures: delete and insert in one transaction."""
-    now = timezone.now()
+def protect_figures(run, quarters, measures, computed):
+    """Disclosure control over every quarter's computed figures ({quarter start: [RollupValue]}); all rows."""
+    keys = slice_keys()
+    values = []
+    for index, quarter in enumerate(quarters):
+        _set_progress(run, 80 + int(15 * index / len(quarters)), f"Protecting {quarter.short_label}")
+        values.extend(protect_quarter(measures, computed.pop(quarter.start, []), keys))
+    return values
+
+
+def switch_figures(run, quarters, measure_names, values):
+    """Put the run's figures in place of the previous ones and mark the run succeeded, in one transaction.
+
+    Readers see either every figure of the previous run or every figure of this one, never a mix, and
+    the run's time (its `finished_at`, also every row's `computed_at`) changes with them. Published
+    figures this run calculates differently get their revisions in the same transaction.
+    """
+    finished_at = timezone.now()
     for value in values:
-        value.computed_at, value.run = now, run
+        value.computed_at, value.run = finished_at, run
     with transaction.atomic():
-        _lock_quarter(quarter)
-        RollupValue.objects.filter(period_start=quarter.start, measure__in=measure_names).delete()
+        RollupValue.objects.filter(
+            period_start__in=[quarter.start for quarter in quarters], measure__in=measure_names
+        ).delete()
         RollupValue.objects.bulk_create(values, batch_size=2000)
+        record_published_revisions(run)
+        run.status, run.finished_at, run.rows_written = RollupRun.Status.SUCCEEDED, finished_at, len(values)
+        _set_progress(run, 100, "Finished", status=run.status, finished_at=finished_at, rows_written=len(values))
     return len(values)
 
 
-def run_rollup(run=None, *, quarters=None, measures=None):
-    """Compute every measure for every reporting quarter and replace their roll-up rows.
+def record_published_revisions(run):
+    """Published figures this run calculated differently get a revision (published reports never change)."""
+    from .publication import record_revisions  # the publication reads figures, which read this module
 
-    Returns the run. When another run holds the lock, the run is marked skipped and
-    nothing is written. Database errors propagate (the Celery task retries them)
+    return record_revisions(run)
+
+
+def run_rollup(run=None, *, quarters=None, measures=None):
+    """Compute every measure for every reporting quarter and switch the roll-up to the new figures at once.
+
+    Returns the run. Every figure is computed and protected first; then the old figures are
+    replaced, revisions recorded and the run marked succeeded in one transaction
+    (`switch_figures`), so a run that dies at any point leaves the previous figures whole.
+    When another run holds the lock, a new run is marked skipped and nothing is written; a run
+    already running (a redelivery while its first attempt still holds the lock) raises
+    RunSkipped and is left as it is. Database errors propagate (the Celery task retries them)
     after the run is marked failed.
     """
     run = run or RollupRun.objects.create()
     quarters = sorted(quarters or reporting_quarters())
-    measures = measures or all_measures()
-    if not _try_run_lock():
+    measures = with_families(measures) if measures else all_measures()
+    locked = _try_run_lock()
+    if not locked or _shared_run_running(run):
+        if locked:
+            _release_run_lock()
+        if run.status == RollupRun.Status.RUNNING:
+            raise RunSkipped(f"Roll-up run {run.pk} is still held by another process")
         _set_progress(run, 0, "Another roll-up was already running", status=RollupRun.Status.SKIPPED,
                       finished_at=timezone.now())
         run.status = RollupRun.Status.SKIPPED
         return run
     try:
         run.status = RollupRun.Status.RUNNING
-        _set_progress(run, 0, "Starting", status=run.status, started_at=timezone.now(), error="",
+        _set_progress(run, 0, "Starting", status=run.status, started_at=timezone.now(), finished_at=None, error="",
                       periods=len(quarters))
-        computed = defaultdict(list)
-        with cohorts_in_quarter_table(quarters) as cohorts_in_quarter:
-            for index, measure in enumerate(measures):
-                _set_progress(run, int(80 * index / len(measures)), f"Calculating {measure.label.lower()}")
-                for start, values in compute_measure(measure, quarters, cohorts_in_quarter).items():
-                    computed[start].extend(values)
-        names = [measure.name for measure in measures]
-        written = 0
-        for index, quarter in enumerate(quarters):
-            _set_progress(run, 80 + int(20 * index / len(quarters)), f"Saving {quarter.short_label}")
-            written += replace_quarter(quarter, names, computed.get(quarter.start, []), run)
-        run.status = RollupRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.rows_written = written
-        _set_progress(run, 100, "Finished", status=run.status, finished_at=run.finished_at, rows_written=written)
+        with Heartbeat(run):
+            computed = defaultdict(list)
+            with cohorts_in_quarter_table(quarters) as cohorts_in_quarter:
+                for index, measure in enumerate(measures):
+                    _set_progress(run, int(80 * index / len(measures)), f"Calculating {measure.label.lower()}")
+                    for start, values in compute_measure(measure, quarters, cohorts_in_quarter).items():
+                        computed[start].extend(values)
+            values = protect_figures(run, quarters, measures, computed)
+            _set_progress(run, 95, "Saving the figures and comparing them with published board reports")
+            switch_figures(run, quarters, [measure.name for measure in measures], values)
         return run
     except Exception as error:
         logger.exception("Roll-up run %s failed", run.pk)
@@ -347,3 +538,176 @@ def run_rollup(run=None, *, quarters=None, measures=None):
     finally:
         with contextlib.suppress(Exception):  # a lost connection has released the lock already
             _release_run_lock()
+
+
+# A run shared by several workers.
+
+
+def run_cohorts_table(run_id):
+    """The name of a shared run's own table of who was on which cohort in each quarter."""
+    return f"{COHORTS_IN_QUARTER_TABLE}_run_{int(run_id)}"
+
+
+def ensure_run_cohorts_table(run, quarters):
+    """Make the run's cohorts table once (the first part to need it, or the start); returns its name.
+
+    A real (unlogged) table rather than a temporary one, so every worker's session can join to it.
+    Working it out in each part instead cost a second a part at 100,000 people, for nearly every measure.
+    """
+    name = run_cohorts_table(run.pk)
+    tables = Tables()
+    quarters_cte, params = _quarters_cte(quarters)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RUN_TABLE_LOCK_CLASS, run.pk])
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        if cursor.fetchone()[0] is None:
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE {name} AS WITH {quarters_cte}, {_memberships_cte(tables)} "
+                f"{COHORTS_IN_QUARTER_SQL}",
+                params,
+            )
+            cursor.execute(f"ANALYZE {name}")
+    return name
+
+
+def drop_run_cohorts_tables(*, keep_active=True):
+    """Drop the cohorts tables of shared runs that have finished, failed or been skipped; returns how many."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE %s",
+                       [COHORTS_IN_QUARTER_TABLE.replace("_", r"\_") + r"\_run\_%"])
+        names = [row[0] for row in cursor.fetchall()]
+    active = set()
+    if keep_active:
+        active = {run_cohorts_table(pk) for pk in RollupRun.objects.filter(
+            status__in=[RollupRun.Status.QUEUED, RollupRun.Status.RUNNING]).values_list("pk", flat=True)}
+    dropped = 0
+    for name in names:
+        if name not in active:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
+            dropped += 1
+    return dropped
+
+
+def start_parts(run):
+    """Start a run that several workers share: one part a measure; returns the measures still to compute.
+
+    Refused as `run_rollup` refuses (another run in one process holds the lock, or another shared
+    run is running): the run is marked skipped, or RunSkipped is raised for a run already running.
+    Delivered again, it starts nothing new: the parts already done stay done.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+            locked = cursor.fetchone()[0]
+        run = RollupRun.objects.select_for_update().get(pk=run.pk)
+        if not locked or _shared_run_running(run):
+            if run.status == RollupRun.Status.RUNNING:
+                raise RunSkipped(f"Roll-up run {run.pk} waits for another run")
+            _set_progress(run, 0, "Another roll-up was already running", status=RollupRun.Status.SKIPPED,
+                          finished_at=timezone.now())
+            run.status = RollupRun.Status.SKIPPED
+            return run, []
+        if not run.quarter_keys:
+            run.quarter_keys = [quarter.key for quarter in sorted(reporting_quarters())]
+            RollupRun.objects.filter(pk=run.pk).update(quarter_keys=run.quarter_keys)
+        run.status = RollupRun.Status.RUNNING
+        _set_progress(run, run.progress, "Starting", status=run.status, started_at=timezone.now(),
+                      finished_at=None, error="", periods=len(run.quarter_keys))
+        RollupPart.objects.bulk_create([RollupPart(run=run, measure=measure.name) for measure in all_measures()],
+                                       ignore_conflicts=True)
+    ensure_run_cohorts_table(run, _quarters_of(run))
+    pending = RollupPart.objects.filter(run=run).exclude(status=RollupPart.Status.DONE)
+    return run, list(pending.values_list("measure", flat=True))
+
+
+def _quarters_of(run):
+    return [Quarter.from_key(key) for key in run.quarter_keys]
+
+
+def _measure_named(name):
+    return next(measure for measure in all_measures() if measure.name == name)
+
+
+def run_part(run, measure_name):
+    """Compute one measure of a shared run and stage its figures; the part that finds every part done combines.
+
+    Safe to run twice: a part already done is not computed again, a part computed again replaces its
+    own staged rows, and only one combine switches the figures. Returns True when this call switched them.
+    """
+    part = RollupPart.objects.get(run=run, measure=measure_name)
+    try:
+        with Heartbeat(run):
+            if part.status != RollupPart.Status.DONE:
+                RollupPart.objects.filter(pk=part.pk).update(
+                    status=RollupPart.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(),
+                    finished_at=None)
+                quarters = _quarters_of(run)
+                cohorts = ensure_run_cohorts_table(run, quarters)
+                computed = compute_measure(_measure_named(measure_name), quarters, cohorts)
+                if not stage_part(run, part, computed):
+                    return False
+            elif RollupPart.objects.filter(run=run).exclude(status=RollupPart.Status.DONE).exists():
+                return False
+            return combine_parts(run)
+    except Exception as error:
+        logger.exception("Roll-up run %s, part %s failed", run.pk, measure_name)
+        with contextlib.suppress(Exception):
+            _set_progress(run, run.progress, run.step, status=RollupRun.Status.FAILED,
+                          finished_at=timezone.now(), error=f"{measure_name}: {error}"[:2000])
+        raise
+
+
+def stage_part(run, part, computed):
+    """Store a part's figures in place of any it staged before and mark it done; True if it was the last."""
+    rows = [value for values in computed.values() for value in values]
+    with transaction.atomic():
+        # Two copies of one part (a message delivered twice) take turns here.
+        RollupPart.objects.select_for_update().get(pk=part.pk)
+        # Counted with the run locked, so of parts finishing together exactly one sees the last done; and a
+        # copy of a part that finishes after the run was switched in stages nothing.
+        locked = RollupRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == RollupRun.Status.SUCCEEDED:
+            return False
+        StagedValue.objects.filter(run=run, measure=part.measure).delete()
+        StagedValue.objects.bulk_create(
+            [StagedValue(run=run, measure=value.measure, category=value.category, period_start=value.period_start,
+                         period_end=value.period_end, dimension=value.dimension, slice_key=value.slice_key,
+                         numerator=value.numerator, denominator=value.denominator) for value in rows],
+            batch_size=2000,
+        )
+        RollupPart.objects.filter(pk=part.pk).update(status=RollupPart.Status.DONE, finished_at=timezone.now(),
+                                                     rows_staged=len(rows))
+        parts = RollupPart.objects.filter(run=run)
+        total, done = parts.count(), parts.filter(status=RollupPart.Status.DONE).count()
+        _set_progress(run, int(80 * done / total), f"Calculated {done} of {total} measures")
+        return done == total
+
+
+def combine_parts(run):
+    """Protect the staged figures of every quarter and switch them in, as a run in one process does.
+
+    The switch happens with the run's row locked and only if the run has not already succeeded, so a
+    combine started twice (a last part delivered again) switches once. The staged rows and the run's
+    cohorts table go once the figures are in place. Returns True when this call switched them.
+    """
+    quarters = _quarters_of(run)
+    names = set(RollupPart.objects.filter(run=run).values_list("measure", flat=True))
+    measures = with_families([measure for measure in all_measures() if measure.name in names])
+    ends = {quarter.start: quarter.end for quarter in quarters}
+    computed = defaultdict(list)
+    fields = ("measure", "category", "period_start", "dimension", "slice_key", "numerator", "denominator")
+    for row in StagedValue.objects.filter(run=run).values_list(*fields).iterator(chunk_size=5000):
+        value = RollupValue(**dict(zip(fields, row, strict=True)))
+        value.period_end = ends[value.period_start]
+        computed[value.period_start].append(value)
+    values = protect_figures(run, quarters, measures, computed)
+    _set_progress(run, 95, "Saving the figures and comparing them with published board reports")
+    with transaction.atomic():
+        if RollupRun.objects.select_for_update().get(pk=run.pk).status == RollupRun.Status.SUCCEEDED:
+            return False
+        switch_figures(run, quarters, [measure.name for measure in measures], values)
+        StagedValue.objects.filter(run=run).delete()
+    with contextlib.suppress(Exception), connection.cursor() as cursor:  # the sweep drops what is left
+        cursor.execute(f"DROP TABLE IF EXISTS {run_cohorts_table(run.pk)}")
+    return True

@@ -43,6 +43,7 @@ class AgendaEntry:
     meeting_actions: list = field(default_factory=list)
     engagement_flag: str = ""
     checkpoint_near_end: bool = False
+    starts_at: datetime.time | None = None
 
     @property
     def offender(self):
@@ -71,16 +72,16 @@ def agenda_items(meeting):
         meeting.items.select_related("offender", "offender__lead_agency", "rag_change")
         .annotate(
             last_attended_at=Subquery(
-                appointments.filter(outcome=Appointment.Outcome.ATTENDED, scheduled_at__lt=_day_start(today)
+                appointments.filter(outcome__in=Appointment.ATTENDED_OUTCOMES, scheduled_at__lt=_day_start(today)
                                     + datetime.timedelta(days=1))
                 .order_by("-scheduled_at").values("scheduled_at")[:1]
             ),
             missed_3m=Exists(appointments.filter(
-                outcome=Appointment.Outcome.MISSED,
+                outcome__in=Appointment.MISSED_OUTCOMES,
                 scheduled_at__gte=_day_start(today - datetime.timedelta(days=NON_ENGAGEMENT_DAYS)),
             )),
             missed_6m=Exists(appointments.filter(
-                outcome=Appointment.Outcome.MISSED,
+                outcome__in=Appointment.MISSED_OUTCOMES,
                 scheduled_at__gte=_day_start(today - datetime.timedelta(days=UNLOCATED_DAYS)),
             )),
         )
@@ -129,7 +130,7 @@ def build_agenda(meeting, user, *, only_item=None):
 
     missed_from = _day_start(today - datetime.timedelta(days=MISSED_LOOKBACK_DAYS))
     for appointment in (
-        Appointment.objects.filter(offender_id__in=people, outcome=Appointment.Outcome.MISSED,
+        Appointment.objects.filter(offender_id__in=people, outcome__in=Appointment.MISSED_OUTCOMES,
                                    scheduled_at__gte=missed_from)
         .select_related("agency").order_by("-scheduled_at")
     ):

@@ -12,11 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from cases.api_base import RAG_CONFLICT, ConflictMixin, LoggedRetrieveMixin
 from cases.audit import log_many
 from cases.models import AccessLogEntry, Agency, Offender, RagStatus, User
 from pathways.api import ActionSerializer
 from pathways.models import Pathway
-from reoffending.api import SeesPeople
+from web.api import KeyRelatedField, SeesPeople
 
 from . import services
 from .models import AgendaItem, Meeting, MeetingAction, Panel
@@ -77,7 +78,7 @@ class DiscussionSerializer(serializers.Serializer):
 
 class MeetingActionRequestSerializer(serializers.Serializer):
     agenda_item = serializers.IntegerField()
-    pathway = serializers.SlugRelatedField(slug_field="key", queryset=Pathway.objects.in_use())
+    pathway = KeyRelatedField(slug_field="key", queryset=Pathway.objects.in_use())
     description = serializers.CharField()
     owner_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
@@ -144,7 +145,8 @@ class MeetingScopedViewSet(viewsets.GenericViewSet):
     def get_meeting(self):
         if not hasattr(self, "_meeting"):
             self._meeting = get_object_or_404(
-                Meeting.objects.visible_to(self.request.user).select_related("panel"), pk=self.kwargs["meeting_pk"]
+                Meeting.objects.visible_to(self.request.user).select_related("panel__kind"),
+                pk=self.kwargs["meeting_pk"],
             )
         return self._meeting
 
@@ -152,7 +154,7 @@ class MeetingScopedViewSet(viewsets.GenericViewSet):
         return Offender.objects.visible_to(self.request.user)
 
 
-class AgendaItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MeetingScopedViewSet):
+class AgendaItemViewSet(ConflictMixin, LoggedRetrieveMixin, mixins.ListModelMixin, MeetingScopedViewSet):
     """The meeting's agenda, for the people the user may see; PATCH records the discussion and RAG decision."""
 
     serializer_class = AgendaItemSerializer
@@ -171,20 +173,13 @@ class AgendaItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Meetin
                  detail=f"API: agenda of {self.get_meeting().reference}")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=DiscussionSerializer, responses={200: AgendaItemSerializer})
+    @extend_schema(request=DiscussionSerializer, responses={200: AgendaItemSerializer, 409: RAG_CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()
         services.ensure_meeting_editable(request.user, item.meeting)
         serializer = DiscussionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            item = services.record_discussion(request.user, item, **serializer.validated_data)
-        except services.ConcurrentEditError as conflict:
-            return Response(
-                {"detail": "The RAG status was changed elsewhere after the agenda was read. Nothing was saved.",
-                 "rag_status": conflict.current.rag_status},
-                status=status.HTTP_409_CONFLICT,
-            )
+        item = services.record_discussion(request.user, item, **serializer.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)
 
 

@@ -3,36 +3,172 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from cases.identifiers import normalise_identifier
-from cases.models import Agency, CohortMembership, Offender, RagStatus, User
-from pathways.models import NeedAssessment, Pathway
-from reoffending.widgets import GovukDateField, GovukFormMixin, govuk_formfield_callback
+from cases.models import Agency, Area, Cohort, CohortMembership, Offender, RagStatus, User
+from pathways.models import NeedAssessment, Pathway, agencies_that_own_actions, possible_action_owners
+from web.widgets import GovukDateField, GovukFormMixin, GovukTimeField, govuk_formfield_callback
 
-from .models import Attendance, CheckpointContract, Meeting
+from .models import (
+    COHORT_RULES,
+    AgendaRule,
+    Attendance,
+    CheckpointContract,
+    Meeting,
+    Panel,
+    PanelType,
+    UsualWeek,
+    Weekday,
+)
 
 
 def _member_agencies(panel):
     return Agency.objects.filter(panel_memberships__panel=panel).order_by("name")
 
 
-class MeetingForm(GovukFormMixin, forms.ModelForm):
+class _MeetingForm(forms.ModelForm):
+    starts_at = GovukTimeField(label="Start time", required=False,
+                               help_text="For example 10:00 or 2pm. Left blank, the panel's usual start time.")
+
     class Meta:
         model = Meeting
-        fields = ["held_on", "location"]
+        fields = ["held_on", "starts_at", "location"]
         formfield_callback = govuk_formfield_callback
 
 
-class _AttendanceForm(forms.Form):
-    agency = forms.ModelChoiceField(queryset=Agency.objects.none(), empty_label="Select an agency")
-    name = forms.CharField(label="Name and role", max_length=150)
-    status = forms.ChoiceField(choices=Attendance.Status.choices, widget=forms.RadioSelect,
-                               initial=Attendance.Status.PRESENT)
+class MeetingForm(GovukFormMixin, _MeetingForm):
+    pass
 
-    def __init__(self, *args, panel, **kwargs):
+
+GUEST_ROWS = 3
+
+
+class _AttendanceSheetForm(forms.Form):
+    """Every member agency of the panel in one form, and guests by name and agency.
+
+    Fields are named by agency (`status_7`, `name_7`, `deputy_7`) and by guest row
+    (`guest_name_0`, `guest_agency_0`), so the page works without JavaScript.
+    """
+
+    def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = _member_agencies(panel)
+        recorded = {row.agency_id: row for row in meeting.attendance.all() if row.agency_id}
+        previous = {}
+        earlier = (Meeting.objects.filter(panel=meeting.panel, held_on__lt=meeting.held_on)
+                   .order_by("-held_on", "-pk").first())
+        if earlier is not None:
+            previous = {row.agency_id: row.name for row in earlier.attendance.all() if row.agency_id}
+        self.members = list(meeting.panel.memberships.select_related("agency").order_by("agency__name"))
+        self.member_rows = []
+        for membership in self.members:
+            agency, row = membership.agency, recorded.get(membership.agency_id)
+            self.fields[f"status_{agency.pk}"] = forms.ChoiceField(
+                label="Attendance", choices=Attendance.Status.choices, widget=forms.RadioSelect,
+                initial=row.status if row else None,
+            )
+            self.fields[f"name_{agency.pk}"] = forms.CharField(
+                label="Member's name and role", max_length=150,
+                initial=row.name if row else (previous.get(agency.pk) or membership.representative),
+            )
+            self.fields[f"deputy_{agency.pk}"] = forms.CharField(
+                label="Deputy's name and role", max_length=150, required=False,
+                initial=row.deputy if row else "", help_text="If someone attended in the member's place.",
+            )
+            self.member_rows.append((agency, [f"status_{agency.pk}", f"name_{agency.pk}", f"deputy_{agency.pk}"]))
+        guests = [row for row in meeting.attendance.all() if not row.agency_id]
+        self.guest_rows = []
+        for index in range(len(guests) + GUEST_ROWS):
+            guest = guests[index] if index < len(guests) else None
+            self.fields[f"guest_name_{index}"] = forms.CharField(
+                label="Guest's name and role", max_length=150, required=False, initial=guest.name if guest else "",
+            )
+            self.fields[f"guest_agency_{index}"] = forms.CharField(
+                label="Guest's agency", max_length=150, required=False,
+                initial=guest.guest_agency if guest else "",
+            )
+            self.guest_rows.append((index + 1, [f"guest_name_{index}", f"guest_agency_{index}"]))
+
+    def bound_rows(self):
+        return [(agency, [self[name] for name in names]) for agency, names in self.member_rows]
+
+    def bound_guests(self):
+        return [(number, [self[name] for name in names]) for number, names in self.guest_rows]
+
+    def clean(self):
+        data = super().clean()
+        for agency, (status, _name, deputy) in self.member_rows:
+            if data.get(deputy) and data.get(status) and data[status] != Attendance.Status.PRESENT:
+                self.add_error(deputy, f"Leave the deputy blank unless someone attended for {agency.name}.")
+        for _number, (name, organisation) in self.guest_rows:
+            if data.get(name) and not data.get(organisation):
+                self.add_error(organisation, "Enter the guest's agency.")
+            if data.get(organisation) and not data.get(name):
+                self.add_error(name, "Enter the guest's name and role.")
+        return data
+
+    def attendance(self):
+        data = self.cleaned_data
+        members = [
+            {"agency": agency, "status": data[status], "name": data[name], "deputy": data[deputy]}
+            for agency, (status, name, deputy) in self.member_rows
+        ]
+        guests = [
+            {"name": data[name], "guest_agency": data[organisation]}
+            for _number, (name, organisation) in self.guest_rows if data.get(name)
+        ]
+        return {"members": members, "guests": guests}
 
 
-class AttendanceForm(GovukFormMixin, _AttendanceForm):
+class AttendanceSheetForm(GovukFormMixin, _AttendanceSheetForm):
+    pass
+
+
+class _AgendaPlanForm(forms.Form):
+    """The chair's order of the agenda and minutes for each person, with the meeting's start time."""
+
+    starts_at = GovukTimeField(label="Start time", help_text="For example 10:00 or 2pm.")
+
+    def __init__(self, *args, meeting, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].initial = meeting.starts_at
+        self.rows = []
+        for number, entry in enumerate(entries, start=1):
+            item = entry.item
+            self.fields[f"position_{item.pk}"] = forms.IntegerField(
+                label=f"Order of {item.offender.full_name}", min_value=1, initial=number,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-3"}),
+            )
+            self.fields[f"minutes_{item.pk}"] = forms.IntegerField(
+                label=f"Minutes for {item.offender.full_name}", min_value=1, max_value=60, initial=item.minutes,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-3"}),
+            )
+            self.rows.append((entry, f"position_{item.pk}", f"minutes_{item.pk}"))
+
+    def bound_rows(self):
+        return [(entry, self[position], self[minutes]) for entry, position, minutes in self.rows]
+
+    def plan(self):
+        data = self.cleaned_data
+        return {entry.item.pk: (data[position], data[minutes]) for entry, position, minutes in self.rows}
+
+
+class AgendaPlanForm(GovukFormMixin, _AgendaPlanForm):
+    pass
+
+
+class _CloseMeetingForm(forms.Form):
+    schedule_next = forms.BooleanField(label="Add the next meeting", required=False, initial=True)
+    next_held_on = GovukDateField(label="Next meeting date", required=False)
+    next_location = forms.CharField(label="Place", max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("schedule_next") and not data.get("next_held_on") and "next_held_on" not in self.errors:
+            self.add_error("next_held_on", "Enter the date of the next meeting, or untick adding it.")
+        if not data.get("schedule_next"):
+            data["next_held_on"] = None
+        return data
+
+
+class CloseMeetingForm(GovukFormMixin, _CloseMeetingForm):
     pass
 
 
@@ -76,16 +212,15 @@ class DiscussionForm(GovukFormMixin, forms.Form):
     to_status = forms.ChoiceField(label="RAG decision", choices=RAG_DECISION_CHOICES, required=False,
                                   widget=forms.RadioSelect)
     rag_reason = forms.CharField(label="Reason for the RAG decision", required=False, max_length=2000,
-                                 widget=forms.Textarea(attrs={"rows": 2}))
+                                 widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text="Needed whenever the panel changes the RAG status.")
     next_review_on = GovukDateField(label="Next panel review", required=False)
     expected_status = forms.CharField(required=False, widget=forms.HiddenInput)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
-        if data.get("to_status") and not (data.get("rag_reason") or "").strip() and not (
-            data.get("discussion") or ""
-        ).strip():
+        if data.get("to_status") and not (data.get("rag_reason") or "").strip():
             self.add_error("rag_reason", "Enter the reason for the RAG decision.")
         if not data.get("to_status") and not (data.get("discussion") or "").strip() and not data.get(
             "next_review_on"
@@ -128,9 +263,9 @@ class _MeetingActionForm(forms.Form):
     def __init__(self, *args, panel, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pathway"].queryset = Pathway.objects.in_use()
-        self.fields["owner_agency"].queryset = _member_agencies(panel)
-        self.fields["owner"].queryset = User.objects.filter(
-            agency__panel_memberships__panel=panel, is_active=True
+        self.fields["owner_agency"].queryset = _member_agencies(panel).filter(pk__in=agencies_that_own_actions())
+        self.fields["owner"].queryset = possible_action_owners().filter(
+            agency__panel_memberships__panel=panel
         ).select_related("agency").order_by("agency__name", "last_name", "first_name")
 
     def clean(self):
@@ -152,12 +287,14 @@ class _CheckpointContractForm(forms.ModelForm):
             "eligible", "eligibility_notes", "needs_assessment", "conditions", "started_on",
             "victim_consulted", "victim_consulted_on", "victim_view",
             "restorative_justice_offered", "restorative_justice_taken_up", "outcome", "outcome_on",
+            "victim_satisfaction",
         ]
         widgets = {
             "eligibility_notes": forms.Textarea(attrs={"rows": 2}),
             "conditions": forms.Textarea(attrs={"rows": 4}),
             "victim_view": forms.Textarea(attrs={"rows": 3}),
             "outcome": forms.RadioSelect,
+            "victim_satisfaction": forms.RadioSelect,
         }
         formfield_callback = govuk_formfield_callback
 
@@ -168,9 +305,13 @@ class _CheckpointContractForm(forms.ModelForm):
         self.fields["needs_assessment"].empty_label = "None"
         self.fields["outcome"].choices = [("", "Not yet"), *CheckpointContract.Outcome.choices]
         self.fields["outcome"].required = False
+        self.fields["victim_satisfaction"].choices = [("", "Not asked yet"),
+                                                      *CheckpointContract.VictimSatisfaction.choices]
+        self.fields["victim_satisfaction"].required = False
         if not self.instance.pk:
             del self.fields["outcome"]
             del self.fields["outcome_on"]
+            del self.fields["victim_satisfaction"]
 
     def clean(self):
         data = super().clean()
@@ -182,6 +323,8 @@ class _CheckpointContractForm(forms.ModelForm):
             self.add_error("outcome_on", "Enter the date of the outcome.")
         if data.get("outcome_on") and not data.get("outcome"):
             self.add_error("outcome", "Select the outcome.")
+        if data.get("victim_satisfaction") and not data.get("outcome"):
+            self.add_error("victim_satisfaction", "Ask the victim once the contract has ended and has an outcome.")
         return data
 
     def _post_clean(self):
@@ -193,4 +336,66 @@ class _CheckpointContractForm(forms.ModelForm):
 
 
 class CheckpointContractForm(GovukFormMixin, _CheckpointContractForm):
+    pass
+
+
+class _PanelTypeForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=150, help_text="For example, ASB and Community MARAC.")
+    cohort = forms.ChoiceField(
+        label="Cohort", required=False, choices=[("", "None: people are put on the agenda by hand"),
+                                                 *Cohort.choices],
+        help_text="The cohort whose people the panel manages: new referrals, reds and releases come from it.",
+    )
+    agenda_rules = forms.MultipleChoiceField(
+        label="Agenda rules", choices=AgendaRule.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Who the agenda lists. Without a cohort, only reviews due and actions carried forward apply.",
+    )
+    member_agencies = forms.ModelMultipleChoiceField(
+        label="Usual member agencies", queryset=Agency.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    opened_by_agreement = forms.BooleanField(
+        label="Open the panel only to member agencies that hold the sharing agreement for the cohort",
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opened_by_agreement") and not data.get("cohort"):
+            self.add_error("opened_by_agreement", "Choose a cohort for the sharing agreement to open the panel.")
+        if not data.get("cohort") and set(data.get("agenda_rules") or []) & COHORT_RULES:
+            self.add_error("agenda_rules", "Rules about the cohort need a cohort: choose one, or only reviews "
+                                           "due and actions carried forward.")
+        return data
+
+
+class PanelTypeForm(GovukFormMixin, _PanelTypeForm):
+    pass
+
+
+class _PanelSetUpForm(forms.Form):
+    name = forms.CharField(label="Name of the panel", max_length=150)
+    kind = forms.ModelChoiceField(label="Panel type", queryset=PanelType.objects.order_by("name"),
+                                  empty_label="Select a panel type")
+    area = forms.ModelChoiceField(label="Area", queryset=Area.objects.order_by("name"), empty_label="Select an area")
+    members = forms.ModelMultipleChoiceField(
+        label="Member agencies", queryset=Agency.objects.order_by("name"), widget=forms.CheckboxSelectMultiple,
+        required=False, help_text="Left blank, the panel type's usual member agencies.",
+    )
+    cadence = forms.ChoiceField(label="How often it meets", choices=Panel.Cadence.choices, widget=forms.RadioSelect,
+                                initial=Panel.Cadence.MONTHLY)
+    usual_week = forms.TypedChoiceField(label="Usual week of the month", required=False, coerce=int,
+                                        empty_value=None, choices=[("", "Not fixed"), *UsualWeek.choices])
+    usual_weekday = forms.TypedChoiceField(label="Usual day of the week", required=False, coerce=int,
+                                           empty_value=None, choices=[("", "Not fixed"), *Weekday.choices])
+    usual_place = forms.CharField(label="Usual meeting place", max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("members") and data.get("kind") is not None:
+            data["members"] = list(data["kind"].member_agencies.all())
+        return data
+
+
+class PanelSetUpForm(GovukFormMixin, _PanelSetUpForm):
     pass

@@ -46,7 +46,8 @@ def minutes_docx(meeting, *, entries, hidden_count, attendance, actions_by_agenc
     document.add_paragraph(details)
 
     document.add_heading("Attendance", level=2)
-    rows = [(row.agency.name, row.name, row.get_status_display()) for row in attendance]
+    rows = [(row.agency_name + (" (guest)" if row.is_guest else ""), row.name,
+             row.get_status_display() + (f", deputy {row.deputy}" if row.deputy else "")) for row in attendance]
     if rows:
         _table(document, ["Agency", "Name and role", "Attendance"], rows)
     else:

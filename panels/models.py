@@ -4,12 +4,13 @@ import calendar
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Agency, Area, CohortMembership, Offender, RagChange, Role
+from cases.models import Agency, Area, Cohort, CohortMembership, Offender, RagChange, Role, SharingAgreement
 
 CHECKPOINT_MONTHS = 4
 # A contract this close to its end date is flagged, so the panel plans the outcome.
@@ -24,6 +25,8 @@ def add_months(day, months):
 
 
 class PanelKind(models.TextChoices):
+    """The panel types that ship as defaults (seeded by a migration). An administrator adds others as data."""
+
     IOM_MAIN = "iom_main", "IOM main panel"
     IOM_MID_MONTH = "iom_mid_month", "IOM mid-month panel"
     MAPPA = "mappa", "MAPPA level 2 and 3 meeting"
@@ -32,15 +35,104 @@ class PanelKind(models.TextChoices):
     SGV = "sgv", "Serious group violence panel"
 
 
-# The cohort whose people a panel of each kind manages: its new referrals and releases come from it.
-PANEL_COHORT = {
-    PanelKind.IOM_MAIN: "iom",
-    PanelKind.IOM_MID_MONTH: "iom",
-    PanelKind.MAPPA: "mappa",
-    PanelKind.CHECKPOINT: "checkpoint",
-    PanelKind.DIP: "dip",
-    PanelKind.SGV: "sgv",
-}
+class AgendaRule(models.TextChoices):
+    """The fixed menu of rules a panel type's agenda may be drawn up by (see `services.select_agenda`)."""
+
+    NEW_REFERRAL = "new_referral", "New referrals to the cohort since the last meeting"
+    RED = "red", "Everyone red"
+    ESCALATING = "escalating", "RAG raised since the last meeting"
+    REVIEW_DUE = "review_due", "Reviews due"
+    OVERDUE_ACTIONS = "overdue_actions", "Overdue actions"
+    RELEASED = "released", "Released from prison since the last meeting"
+    CARRIED_FORWARD = "carried_forward", "Open actions carried forward"
+
+
+# Rules that draw on the panel's cohort; a panel type without a cohort takes its people by hand.
+COHORT_RULES = frozenset({AgendaRule.NEW_REFERRAL, AgendaRule.RED, AgendaRule.ESCALATING,
+                          AgendaRule.OVERDUE_ACTIONS, AgendaRule.RELEASED})
+
+
+class PanelType(models.Model):
+    """A kind of panel the partnership runs, kept as data so a new one needs no change of code.
+
+    Its cohort is where a panel's new referrals, reds and releases come from; its agenda rules
+    are chosen from a fixed menu; its usual member agencies are offered for each new panel of
+    the type. When `opened_by_agreement`, a member agency sees the panel only if it also holds
+    the sharing agreement for the cohort.
+    """
+
+    code = models.SlugField(primary_key=True, max_length=30)
+    name = models.CharField(max_length=150, unique=True)
+    cohort = models.CharField(
+        max_length=20, choices=Cohort.choices, blank=True, default="",
+        help_text="The cohort whose people the panel manages. Blank: people are put on the agenda by hand.",
+    )
+    agenda_rules = models.JSONField(default=list, blank=True)
+    member_agencies = models.ManyToManyField(Agency, blank=True, related_name="+",
+                                             help_text="The agencies that usually sit on a panel of this type.")
+    opened_by_agreement = models.BooleanField(
+        "Opened by the sharing agreement", default=False,
+        help_text="Member agencies see the panel only if they hold the sharing agreement for its cohort.",
+    )
+    sets_mappa_levels = models.BooleanField("Sets MAPPA levels", default=False)
+    runs_checkpoint_contracts = models.BooleanField("Reviews Checkpoint contracts", default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="panel_type_has_name"),
+            models.CheckConstraint(condition=Q(opened_by_agreement=False) | ~Q(cohort=""),
+                                   name="panel_type_agreement_needs_cohort",
+                                   violation_error_message="Only a panel type with a cohort can be opened by its "
+                                                           "sharing agreement."),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        unknown = set(self.agenda_rules or []) - set(AgendaRule.values)
+        if unknown:
+            raise ValidationError({"agenda_rules": "Choose agenda rules from the list."})
+        if not self.cohort and set(self.agenda_rules or []) & COHORT_RULES:
+            raise ValidationError({"agenda_rules": "Rules about the cohort need a cohort; without one, "
+                                                   "choose only reviews due and actions carried forward."})
+
+    def uses(self, rule):
+        return rule in (self.agenda_rules or [])
+
+    @property
+    def rule_labels(self):
+        return [label for value, label in AgendaRule.choices if value in (self.agenda_rules or [])]
+
+
+DEFAULT_START = datetime.time(10, 0)
+
+
+class UsualWeek(models.IntegerChoices):
+    FIRST = 1, "First"
+    SECOND = 2, "Second"
+    THIRD = 3, "Third"
+    FOURTH = 4, "Fourth"
+    LAST = 5, "Last"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+
+
+def weekday_of_month(year, month, week, weekday):
+    """The `week`th `weekday` of the month (week 5: the last one), e.g. the second Tuesday."""
+    days_in_month = calendar.monthrange(year, month)[1]
+    if week == UsualWeek.LAST:
+        last = datetime.date(year, month, days_in_month)
+        return last - datetime.timedelta(days=(last.weekday() - weekday) % 7)
+    first = datetime.date(year, month, 1)
+    return first + datetime.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (week - 1))
 
 
 class PanelQuerySet(models.QuerySet):
@@ -52,7 +144,10 @@ class PanelQuerySet(models.QuerySet):
             return self
         if not user.sees_people or not user.agency_id:
             return self.none()
-        return self.filter(memberships__agency_id=user.agency_id).distinct()
+        agreed = Q(kind__opened_by_agreement=False) | Q(
+            kind__cohort__in=SharingAgreement.objects.filter(agency_id=user.agency_id).values("cohort")
+        )
+        return self.filter(agreed, memberships__agency_id=user.agency_id).distinct()
 
 
 class Panel(models.Model):
@@ -62,7 +157,8 @@ class Panel(models.Model):
         WEEKLY = "weekly", "Weekly"
 
     name = models.CharField(max_length=150, unique=True)
-    kind = models.CharField(max_length=20, choices=PanelKind.choices)
+    kind = models.ForeignKey(PanelType, on_delete=models.PROTECT, related_name="panels", db_column="kind",
+                             verbose_name="Panel type")
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="panels")
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="chaired_panels",
@@ -70,13 +166,35 @@ class Panel(models.Model):
     )
     member_agencies = models.ManyToManyField(Agency, through="PanelMembership", related_name="panels")
     cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.MONTHLY)
+    usual_week = models.PositiveSmallIntegerField(
+        "Usual week of the month", choices=UsualWeek.choices, null=True, blank=True,
+        help_text="For a monthly panel that meets on, say, the second Tuesday. Left blank, a month after the last.",
+    )
+    usual_weekday = models.PositiveSmallIntegerField(
+        "Usual day of the week", choices=Weekday.choices, null=True, blank=True,
+    )
+    usual_place = models.CharField("Usual meeting place", max_length=200, blank=True, default="", db_default="")
+    usual_start = models.TimeField("Usual start time", default=DEFAULT_START, db_default=DEFAULT_START)
     active = models.BooleanField(default=True)
 
     objects = PanelQuerySet.as_manager()
 
     class Meta:
         ordering = ["area__name", "name"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=PanelKind.values), name="panel_kind_valid")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usual_week__isnull=True, usual_weekday__isnull=True)
+                | Q(usual_week__isnull=False, usual_weekday__isnull=False, cadence="monthly"),
+                name="panel_usual_day_whole",
+                violation_error_message="Give both the week of the month and the day, for a monthly panel only.",
+            ),
+        ]
+
+    def __init__(self, *args, **kwargs):
+        # A panel type may be named by its code, as seeds, imports and the API name it.
+        if isinstance(kwargs.get("kind"), str):
+            kwargs["kind_id"] = kwargs.pop("kind")
+        super().__init__(*args, **kwargs)
 
     def __str__(self):
         return self.name
@@ -86,15 +204,15 @@ class Panel(models.Model):
 
     @property
     def cohort(self):
-        return PANEL_COHORT[self.kind]
+        return self.kind.cohort
 
     @property
     def is_mappa(self):
-        return self.kind == PanelKind.MAPPA
+        return self.kind.sets_mappa_levels
 
     @property
     def is_checkpoint(self):
-        return self.kind == PanelKind.CHECKPOINT
+        return self.kind.runs_checkpoint_contracts
 
     def is_chaired_by(self, user):
         """The designated chair, or a panel chair of a member agency (or a system administrator)."""
@@ -104,7 +222,23 @@ class Panel(models.Model):
             return True
         return user.role == Role.PANEL_CHAIR and self.memberships.filter(agency_id=user.agency_id).exists()
 
+    @property
+    def date_rule(self):
+        """How people say when the panel meets: "the second Tuesday of each month"."""
+        if self.usual_week is not None and self.usual_weekday is not None:
+            return (f"the {UsualWeek(self.usual_week).label.lower()} {Weekday(self.usual_weekday).label} "
+                    "of each month")
+        return self.get_cadence_display().lower()
+
     def next_meeting_on(self, after):
+        """The next meeting day after `after` by the panel's usual rule."""
+        if self.usual_week is not None and self.usual_weekday is not None:
+            year, month = after.year, after.month
+            while True:
+                day = weekday_of_month(year, month, self.usual_week, self.usual_weekday)
+                if day > after:
+                    return day
+                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         if self.cadence == self.Cadence.WEEKLY:
             return after + datetime.timedelta(days=7)
         if self.cadence == self.Cadence.FORTNIGHTLY:
@@ -128,6 +262,10 @@ class PanelMembership(models.Model):
         "MAPPA role", max_length=25, choices=MappaRole.choices, blank=True,
         help_text="For MAPPA panels only. Left blank, it follows from the kind of agency.",
     )
+    representative = models.CharField(
+        "Usual representative", max_length=150, blank=True, default="", db_default="",
+        help_text="Name and role of the person who usually sits on the panel for the agency.",
+    )
 
     class Meta:
         ordering = ["agency__name"]
@@ -150,16 +288,22 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(panel__in=Panel.objects.visible_to(user))
 
 
+class MeetingStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    OPEN = "open", "Agenda ready"
+    CLOSED = "closed", "Closed"
+
+
 class Meeting(models.Model):
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        OPEN = "open", "Agenda ready"
-        CLOSED = "closed", "Closed"
+    Status = MeetingStatus
 
     panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="meetings")
     held_on = models.DateField("Meeting date")
     location = models.CharField(max_length=200, blank=True)
+    starts_at = models.TimeField("Start time", default=DEFAULT_START, db_default=DEFAULT_START)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    # Once the chair orders the agenda by hand, a refresh adds newcomers at the end instead of re-sorting.
+    ordered_by_chair = models.BooleanField(default=False, db_default=False)
     agenda_generated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -177,8 +321,7 @@ class Meeting(models.Model):
                 fields=["panel", "held_on"], name="one_meeting_per_panel_day",
                 violation_error_message="The panel already meets on that day.",
             ),
-            models.CheckConstraint(condition=Q(status__in=["scheduled", "open", "closed"]),
-                                   name="meeting_status_valid"),
+            models.CheckConstraint(condition=Q(status__in=MeetingStatus.values), name="meeting_status_valid"),
             models.CheckConstraint(
                 condition=(Q(status="closed") & Q(closed_at__isnull=False))
                 | (~Q(status="closed") & Q(closed_at__isnull=True)),
@@ -204,28 +347,57 @@ class Meeting(models.Model):
 
 
 class Attendance(models.Model):
-    """Who came to the meeting (or sent apologies), by agency and person."""
+    """Who came to the meeting, sent apologies or was absent: a member agency's representative or a guest."""
 
     class Status(models.TextChoices):
         PRESENT = "present", "Present"
         APOLOGIES = "apologies", "Apologies"
+        ABSENT = "absent", "Absent"
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The member agency represented; blank for a guest.",
+    )
     name = models.CharField("Name and role", max_length=150)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PRESENT)
+    deputy = models.CharField(
+        "Deputy", max_length=150, blank=True, default="", db_default="",
+        help_text="Who attended in the member's place.",
+    )
+    guest_agency = models.CharField(
+        "Guest's agency", max_length=150, blank=True, default="", db_default="",
+        help_text="For a guest: the organisation they came from.",
+    )
 
     class Meta:
-        ordering = ["agency__name", "name", "pk"]
+        ordering = ["agency__name", "guest_agency", "name", "pk"]
         verbose_name_plural = "attendance"
         constraints = [
             models.UniqueConstraint(fields=["meeting", "agency", "name"], name="attend_once_per_meeting",
                                     violation_error_message="That person is already recorded for this meeting."),
             models.CheckConstraint(condition=~Q(name=""), name="attendance_has_name"),
+            models.CheckConstraint(
+                condition=Q(agency__isnull=False, guest_agency="") | Q(agency__isnull=True) & ~Q(guest_agency=""),
+                name="attendance_member_or_guest",
+                violation_error_message="Record a member agency's representative, or a guest with their agency.",
+            ),
+            models.CheckConstraint(
+                condition=Q(deputy="") | Q(status="present"), name="attendance_deputy_only_if_present",
+                violation_error_message="A deputy is recorded only when someone attended.",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.name}, {self.agency} ({self.get_status_display()})"
+        return f"{self.name}, {self.agency_name} ({self.get_status_display()})"
+
+    @property
+    def is_guest(self):
+        return self.agency_id is None
+
+    @property
+    def agency_name(self):
+        return self.guest_agency if self.agency_id is None else str(self.agency)
 
 
 class AgendaItem(models.Model):
@@ -234,10 +406,15 @@ class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="panel_agenda_items")
     position = models.PositiveIntegerField(default=0)
+    minutes = models.PositiveSmallIntegerField(
+        "Minutes allowed", default=5, db_default=5,
+        help_text="Suggested from why the person is on the agenda; the chair may change it.",
+    )
 
     # Why the person is on the agenda, as found when it was generated.
     new_referral = models.BooleanField(default=False)
     red = models.BooleanField(default=False)
+    escalating = models.BooleanField("RAG raised since the last meeting", default=False, db_default=False)
     review_due = models.BooleanField(default=False)
     overdue_actions = models.BooleanField(default=False)
     released = models.BooleanField("Released from prison", default=False)
@@ -261,6 +438,8 @@ class AgendaItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["meeting", "offender"], name="one_agenda_item_per_person",
                                     violation_error_message="The person is already on this agenda."),
+            models.CheckConstraint(condition=Q(minutes__gte=1, minutes__lte=60), name="agenda_item_minutes_range",
+                                   violation_error_message="Allow between 1 and 60 minutes for a person."),
         ]
         indexes = [models.Index(fields=["offender", "meeting"]), models.Index(fields=["next_review_on"])]
 
@@ -270,6 +449,7 @@ class AgendaItem(models.Model):
     REASON_FIELDS = (
         ("new_referral", "New referral"),
         ("red", "Red status"),
+        ("escalating", "RAG raised since last meeting"),
         ("review_due", "Review due"),
         ("overdue_actions", "Overdue actions"),
         ("released", "Released since last meeting"),
@@ -317,8 +497,11 @@ class MappaLevelDecision(models.Model):
                 name="mappa_level_2_3_has_review",
                 violation_error_message="Level 2 and 3 cases must have a review date.",
             ),
-            models.CheckConstraint(condition=Q(category__in=[1, 2, 3]) & Q(level__in=[1, 2, 3]),
-                                   name="mappa_category_level_valid"),
+            models.CheckConstraint(
+                condition=Q(category__in=CohortMembership.MappaCategory.values)
+                & Q(level__in=CohortMembership.MappaLevel.values),
+                name="mappa_category_level_valid",
+            ),
             models.CheckConstraint(condition=~Q(reason=""), name="mappa_decision_has_reason"),
         ]
         indexes = [models.Index(fields=["offender", "-decided_at"])]
@@ -339,13 +522,29 @@ class CheckpointContractQuerySet(models.QuerySet):
         return self.open().filter(ends_on__lte=today + datetime.timedelta(days=CHECKPOINT_NEAR_END_DAYS))
 
 
+class CheckpointOutcome(models.TextChoices):
+    COMPLETED = "completed", "Completed: no prosecution"
+    FAILED = "failed", "Failed: prosecuted"
+    REOFFENDED = "reoffended", "Reoffended: prosecuted"
+
+
+class VictimSatisfaction(models.TextChoices):
+    """Asked of the victim when the contract ends (Checkpoint consults the victim in every case)."""
+
+    VERY_SATISFIED = "very_satisfied", "Very satisfied"
+    SATISFIED = "satisfied", "Satisfied"
+    NEITHER = "neither", "Neither satisfied nor dissatisfied"
+    DISSATISFIED = "dissatisfied", "Dissatisfied"
+    VERY_DISSATISFIED = "very_dissatisfied", "Very dissatisfied"
+    DECLINED = "declined", "Victim asked, chose not to say"
+    NOT_REACHED = "not_reached", "Victim could not be reached"
+
+
 class CheckpointContract(models.Model):
     """A 4-month deferred-prosecution contract: completed means no prosecution; failure or reoffending, prosecution."""
 
-    class Outcome(models.TextChoices):
-        COMPLETED = "completed", "Completed: no prosecution"
-        FAILED = "failed", "Failed: prosecuted"
-        REOFFENDED = "reoffended", "Reoffended: prosecuted"
+    Outcome = CheckpointOutcome
+    VictimSatisfaction = VictimSatisfaction
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="checkpoint_contracts")
     eligible = models.BooleanField(
@@ -367,6 +566,10 @@ class CheckpointContract(models.Model):
     restorative_justice_taken_up = models.BooleanField(default=False)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     outcome_on = models.DateField(null=True, blank=True)
+    victim_satisfaction = models.CharField(
+        "Victim's satisfaction at the end of the contract", max_length=20, choices=VictimSatisfaction.choices,
+        blank=True, default="", db_default="", help_text="Ask the victim once the contract has ended.",
+    )
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -395,9 +598,15 @@ class CheckpointContract(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(outcome="", outcome_on__isnull=True)
-                | (Q(outcome__in=["completed", "failed", "reoffended"]) & Q(outcome_on__isnull=False)),
+                | (Q(outcome__in=CheckpointOutcome.values) & Q(outcome_on__isnull=False)),
                 name="checkpoint_outcome_dated",
                 violation_error_message="Give the date of the outcome, and only once there is an outcome.",
+            ),
+            models.CheckConstraint(
+                condition=Q(victim_satisfaction="") | (Q(victim_satisfaction__in=VictimSatisfaction.values)
+                                                       & ~Q(outcome="")),
+                name="checkpoint_victim_satisfaction_at_end",
+                violation_error_message="Record the victim's satisfaction once the contract has an outcome.",
             ),
             models.UniqueConstraint(
                 fields=["offender"], condition=Q(outcome=""), name="one_open_checkpoint_contract",

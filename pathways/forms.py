@@ -1,10 +1,12 @@
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Agency, User
-from reoffending.widgets import GovukDateField, GovukFormMixin, govuk_formfield_callback
+from web.widgets import GovukDateField, GovukFormMixin, govuk_formfield_callback
 
 from .models import (
     AccommodationStatus,
@@ -17,6 +19,8 @@ from .models import (
     ReferralStatus,
     Service,
     TreatmentEngagement,
+    agencies_that_own_actions,
+    possible_action_owners,
 )
 
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
@@ -120,15 +124,22 @@ class NeedsAssessmentForm(GovukFormMixin, forms.Form):
 
 
 class ActionForm(GovukFormMixin, FieldSetupMixin, forms.Form):
+    """A new action. The person responsible is chosen from the owning agency's staff who can update actions.
+
+    The list offers the staff of the agency chosen (the user's own at first); choosing another
+    agency and no one leaves it to that agency, whose staff are told of the action.
+    """
+
     pathway = forms.ModelChoiceField(queryset=Pathway.objects.in_use(), empty_label="Select a pathway",
                                      error_messages={"invalid_choice": "Select a pathway from the list."})
     description = forms.CharField(label="What needs to be done", max_length=2000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
-    owner_agency = forms.ModelChoiceField(label="Agency that owns the action", queryset=Agency.objects.all(),
+    owner_agency = forms.ModelChoiceField(label="Agency that owns the action", queryset=Agency.objects.none(),
                                           empty_label="Select an agency")
     owner = StaffChoiceField(
         label="Person responsible", required=False, queryset=User.objects.none(), empty_label="Not assigned yet",
-        help_text="A member of staff of the owning agency.",
+        help_text="An offender manager, panel chair or administrator of the owning agency. For another agency, "
+        "choose it and leave this as not assigned: that agency's staff are told and assign it.",
     )
     due_on = GovukDateField(label="Due date")
     share_with_owner = forms.BooleanField(
@@ -137,16 +148,20 @@ class ActionForm(GovukFormMixin, FieldSetupMixin, forms.Form):
     )
 
     def setup_fields(self):
-        self.fields["owner"].queryset = (
-            User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
-            .order_by("agency__name", "last_name", "first_name")
-        )
+        self.fields["owner_agency"].queryset = agencies_that_own_actions()
+        agency_id = self.data.get("owner_agency") if self.is_bound else self.initial.get("owner_agency")
+        agency_id = int(agency_id) if str(agency_id or "").isdigit() else None
+        self.fields["owner"].queryset = possible_action_owners().filter(agency_id=agency_id).select_related(
+            "agency"
+        ).order_by("last_name", "first_name")
 
     def clean(self):
         cleaned = super().clean()
-        owner, agency = cleaned.get("owner"), cleaned.get("owner_agency")
-        if owner and agency and owner.agency_id != agency.pk:
-            self.add_error("owner", f"Choose a member of staff of {agency}, or nobody.")
+        if "owner" in self.errors and cleaned.get("owner_agency"):
+            # Someone of another agency, from the list as it was before the agency was changed.
+            self.errors["owner"] = self.error_class(
+                [f"Choose a member of staff of {cleaned['owner_agency']} from the list, or nobody."]
+            )
         due_on = cleaned.get("due_on")
         if due_on and due_on < timezone.localdate():
             self.add_error("due_on", "The due date cannot be in the past.")
@@ -167,9 +182,9 @@ class ActionUpdateForm(GovukFormMixin, FieldSetupMixin, forms.Form):
 
     def setup_fields(self):
         action = self.action
-        self.fields["owner"].queryset = User.objects.filter(
-            agency_id=action.owner_agency_id, is_active=True
-        ).select_related("agency")
+        self.fields["owner"].queryset = possible_action_owners(action.owner_agency_id).select_related(
+            "agency"
+        ).order_by("last_name", "first_name")
         self.initial.update(status=action.status, outcome=action.outcome, due_on=action.due_on,
                             owner=action.owner_id)
 
@@ -289,3 +304,40 @@ class ReferralUpdateForm(GovukFormMixin, forms.Form):
             ended_on=referral.ended_on, outcome=referral.outcome,
             first_contact_at=timezone.localtime(referral.first_contact_at) if referral.first_contact_at else None,
         )
+
+
+class ReferralDecisionForm(GovukFormMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label="Will the service take this referral on?", widget=forms.RadioSelect,
+        choices=[("accept", "Accept the referral"), ("decline", "Decline the referral")],
+        error_messages={"required": "Select whether you accept or decline the referral."},
+    )
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed to decline: the agency that made the referral sees it.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "decline" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Enter why the referral is declined.")
+        return cleaned
+
+
+class FirstContactForm(GovukFormMixin, forms.Form):
+    """When the service first saw or spoke to the person: a GOV.UK date and a 24-hour time."""
+
+    contacted_at = GovukDateField(label="Date of the first contact")
+    contact_time = forms.TimeField(
+        label="Time of the first contact", input_formats=["%H:%M", "%H.%M", "%H%M"],
+        help_text="Use the 24-hour clock, for example 14:30",
+        error_messages={"required": "Enter the time of the first contact", "invalid": "Enter a time like 14:30"},
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5", "autocomplete": "off"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        day, time = cleaned.get("contacted_at"), cleaned.get("contact_time")
+        if day and time:
+            cleaned["contacted_at"] = timezone.make_aware(datetime.datetime.combine(day, time))
+        return cleaned

@@ -1,11 +1,22 @@
 """Needs across the resettlement pathways, the action plan that addresses them, and referrals to services."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from cases.models import Agency, Area, Offender
+from cases.models import (
+    CASEWORK_ROLES,
+    Agency,
+    Area,
+    FedRecord,
+    Offender,
+    User,
+    source_constraints,
+    validate_not_future,
+)
 
 
 class PathwayQuerySet(models.QuerySet):
@@ -118,6 +129,23 @@ class ActionStatus(models.TextChoices):
 
 
 OPEN_ACTION_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+def agencies_that_own_actions():
+    """Every agency but the OPCC, which oversees the partnership's work rather than doing it."""
+    return Agency.objects.exclude(kind=Agency.Kind.OPCC)
+
+
+def possible_action_owners(agency=None):
+    """Staff who may own an action (of `agency`, when given): those whose role can update it.
+
+    Active staff of an agency that owns actions, in a role that does case work: offender
+    managers, panel chairs and agency administrators. Read-only staff and analysts never are.
+    """
+    owners = User.objects.filter(
+        is_active=True, role__in=CASEWORK_ROLES, agency__in=agencies_that_own_actions()
+    )
+    return owners if agency is None else owners.filter(agency=agency)
 
 
 class ActionQuerySet(models.QuerySet):
@@ -251,7 +279,7 @@ class DatedStatusQuerySet(models.QuerySet):
         return rows.filter(pk=Subquery(latest))
 
 
-class DatedStatus(models.Model):
+class DatedStatus(FedRecord):
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="+")
     effective_on = models.DateField("Date the status applies from", default=timezone.localdate)
     notes = models.CharField(max_length=500, blank=True)
@@ -270,14 +298,20 @@ class DatedStatus(models.Model):
         ordering = ["-effective_on", "-pk"]
         get_latest_by = ["effective_on", "pk"]
 
+    def clean(self):
+        validate_not_future(self.effective_on, "The date cannot be in the future.")
+
+
+class AccommodationType(models.TextChoices):
+    SETTLED = "settled", "Settled accommodation"
+    TEMPORARY = "temporary", "Temporary accommodation"
+    APPROVED_PREMISES = "approved_premises", "Approved premises"
+    NO_FIXED_ABODE = "no_fixed_abode", "Rough sleeping or no fixed abode"
+    CUSTODY = "custody", "In custody"
+
 
 class AccommodationStatus(DatedStatus):
-    class Status(models.TextChoices):
-        SETTLED = "settled", "Settled accommodation"
-        TEMPORARY = "temporary", "Temporary accommodation"
-        APPROVED_PREMISES = "approved_premises", "Approved premises"
-        NO_FIXED_ABODE = "no_fixed_abode", "Rough sleeping or no fixed abode"
-        CUSTODY = "custody", "In custody"
+    Status = AccommodationType
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="accommodation_statuses")
     status = models.CharField(max_length=20, choices=Status.choices)
@@ -290,7 +324,7 @@ class AccommodationStatus(DatedStatus):
         verbose_name_plural = "accommodation statuses"
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["settled", "temporary", "approved_premises", "no_fixed_abode", "custody"]),
+                condition=Q(status__in=AccommodationType.values),
                 name="accommodation_status_valid",
             ),
             models.CheckConstraint(
@@ -298,6 +332,7 @@ class AccommodationStatus(DatedStatus):
                 name="release_day_accommodation_not_custody",
                 violation_error_message="On the day of release the person cannot be in custody.",
             ),
+            *source_constraints("accommodation_status"),
         ]
         indexes = [
             models.Index(fields=["offender", "-effective_on"]),
@@ -316,13 +351,16 @@ class AccommodationStatus(DatedStatus):
         return self.status != self.Status.NO_FIXED_ABODE
 
 
+class EteState(models.TextChoices):
+    EMPLOYED = "employed", "Employed or self-employed"
+    TRAINING = "training", "In training"
+    EDUCATION = "education", "In education"
+    UNEMPLOYED = "unemployed", "Unemployed"
+    NOT_AVAILABLE = "not_available", "Not available for work"
+
+
 class EteStatus(DatedStatus):
-    class Status(models.TextChoices):
-        EMPLOYED = "employed", "Employed or self-employed"
-        TRAINING = "training", "In training"
-        EDUCATION = "education", "In education"
-        UNEMPLOYED = "unemployed", "Unemployed"
-        NOT_AVAILABLE = "not_available", "Not available for work"
+    Status = EteState
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="ete_statuses")
     status = models.CharField(max_length=15, choices=Status.choices)
@@ -332,9 +370,10 @@ class EteStatus(DatedStatus):
         verbose_name_plural = "ETE statuses"
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["employed", "training", "education", "unemployed", "not_available"]),
+                condition=Q(status__in=EteState.values),
                 name="ete_status_valid",
             ),
+            *source_constraints("ete_status"),
         ]
         indexes = [
             models.Index(fields=["offender", "-effective_on"]),
@@ -345,12 +384,15 @@ class EteStatus(DatedStatus):
         return f"{self.get_status_display()} from {self.effective_on:%d %b %Y}"
 
 
+class BenefitState(models.TextChoices):
+    IN_PLACE = "in_place", "Benefits in place"
+    CLAIM_MADE = "claim_made", "Claim made, not yet in payment"
+    NOT_IN_PLACE = "not_in_place", "Entitled but no claim made"
+    NOT_NEEDED = "not_needed", "Not needed (for example, working)"
+
+
 class BenefitStatus(DatedStatus):
-    class Status(models.TextChoices):
-        IN_PLACE = "in_place", "Benefits in place"
-        CLAIM_MADE = "claim_made", "Claim made, not yet in payment"
-        NOT_IN_PLACE = "not_in_place", "Entitled but no claim made"
-        NOT_NEEDED = "not_needed", "Not needed (for example, working)"
+    Status = BenefitState
 
     offender = models.ForeignKey(Offender, on_delete=models.CASCADE, related_name="benefit_statuses")
     status = models.CharField(max_length=15, choices=Status.choices)
@@ -359,9 +401,10 @@ class BenefitStatus(DatedStatus):
         verbose_name_plural = "benefit statuses"
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["in_place", "claim_made", "not_in_place", "not_needed"]),
+                condition=Q(status__in=BenefitState.values),
                 name="benefit_status_valid",
             ),
+            *source_constraints("benefit_status"),
         ]
         indexes = [
             models.Index(fields=["offender", "-effective_on"]),
@@ -372,19 +415,25 @@ class BenefitStatus(DatedStatus):
         return f"{self.get_status_display()} from {self.effective_on:%d %b %Y}"
 
 
+class TreatmentSubstance(models.TextChoices):
+    DRUGS = "drugs", "Drugs"
+    ALCOHOL = "alcohol", "Alcohol"
+
+
+class TreatmentStage(models.TextChoices):
+    REFERRED = "referred", "Referred"
+    ASSESSED = "assessed", "Assessed"
+    IN_TREATMENT = "in_treatment", "In treatment"
+    COMPLETED = "completed", "Completed"
+    DROPPED_OUT = "dropped_out", "Dropped out"
+
+
 class TreatmentEngagement(DatedStatus):
     """Where the person stands with drug or alcohol treatment, and under which court requirement."""
 
-    class Substance(models.TextChoices):
-        DRUGS = "drugs", "Drugs"
-        ALCOHOL = "alcohol", "Alcohol"
+    Substance = TreatmentSubstance
 
-    class Stage(models.TextChoices):
-        REFERRED = "referred", "Referred"
-        ASSESSED = "assessed", "Assessed"
-        IN_TREATMENT = "in_treatment", "In treatment"
-        COMPLETED = "completed", "Completed"
-        DROPPED_OUT = "dropped_out", "Dropped out"
+    Stage = TreatmentStage
 
     class Requirement(models.TextChoices):
         NONE = "none", "No court requirement (voluntary)"
@@ -401,9 +450,11 @@ class TreatmentEngagement(DatedStatus):
 
     class Meta(DatedStatus.Meta):
         constraints = [
-            models.CheckConstraint(condition=Q(substance__in=["drugs", "alcohol"]), name="treatment_substance_valid"),
             models.CheckConstraint(
-                condition=Q(stage__in=["referred", "assessed", "in_treatment", "completed", "dropped_out"]),
+                condition=Q(substance__in=TreatmentSubstance.values), name="treatment_substance_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=TreatmentStage.values),
                 name="treatment_stage_valid",
             ),
             models.CheckConstraint(
@@ -412,6 +463,7 @@ class TreatmentEngagement(DatedStatus):
                 name="treatment_requirement_matches_substance",
                 violation_error_message="A DRR is for drug treatment and an ATR for alcohol treatment.",
             ),
+            *source_constraints("treatment_engagement"),
         ]
         indexes = [
             models.Index(fields=["offender", "substance", "-effective_on"]),
@@ -444,7 +496,9 @@ class Service(models.Model):
     description = models.TextField(blank=True)
     contact = models.CharField(max_length=300, blank=True)
     target_first_contact_hours = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Hours within which an emergency referral should be seen, e.g. 24."
+        "First contact target (hours)", null=True, blank=True,
+        help_text="Hours within which a referral should have its first contact, for example 120 for five days. "
+        "Emergency referrals are seen within 24 hours, or sooner if this is shorter.",
     )
     retired = models.BooleanField(default=False)
 
@@ -460,6 +514,10 @@ class Service(models.Model):
     @property
     def provided_by(self):
         return self.provider.name if self.provider_id else self.provider_name
+
+
+# Emergency referrals are seen within a day whatever the service's own target (Havering: WDP within 24 hours).
+EMERGENCY_FIRST_CONTACT_HOURS = 24
 
 
 class ReferralStatus(models.TextChoices):
@@ -507,6 +565,14 @@ class Referral(models.Model):
         null=True, blank=True, help_text="When the service first saw or spoke to the person."
     )
     decided_on = models.DateField(null=True, blank=True, help_text="When the service accepted or declined.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A database default too, so bulk SQL (the synthetic partnership) may leave it out.
+    decision_reason = models.TextField(
+        blank=True, default="", db_default="",
+        help_text="Why the service declined the referral, or a note on accepting it.",
+    )
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True, help_text="When the referral was completed or withdrawn.")
     outcome = models.TextField(blank=True)
@@ -547,9 +613,26 @@ class Referral(models.Model):
         return self.first_contact_at - self.referred_at
 
     @property
-    def met_contact_target(self):
+    def first_contact_target_hours(self):
+        """The hours the service has to make first contact: its own target, and at most a day for an emergency."""
         hours = self.service.target_first_contact_hours
-        contact = self.time_to_first_contact
-        if hours is None or contact is None:
+        if self.urgency == self.Urgency.EMERGENCY:
+            return min(hours, EMERGENCY_FIRST_CONTACT_HOURS) if hours else EMERGENCY_FIRST_CONTACT_HOURS
+        return hours
+
+    @property
+    def first_contact_due_at(self):
+        hours = self.first_contact_target_hours
+        return None if hours is None else self.referred_at + datetime.timedelta(hours=hours)
+
+    @property
+    def awaits_first_contact(self):
+        return self.first_contact_at is None and self.status not in (ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN,
+                                                                     ReferralStatus.COMPLETED)
+
+    @property
+    def met_contact_target(self):
+        due = self.first_contact_due_at
+        if due is None or self.first_contact_at is None:
             return None
-        return contact.total_seconds() <= hours * 3600
+        return self.first_contact_at <= due

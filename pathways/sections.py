@@ -1,92 +1,33 @@
-"""The pathways section of the case page: every pathway at a glance.
+"""The pathways card on the case overview: the action plan at a glance.
 
-The case page has already checked the user may see the person, and it carries
-other apps' sections too, so this section keeps to four queries.
+The overview has already checked the user may see the person, and it carries other apps' cards
+too, so this card keeps to two queries.
 """
 
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Offender
+from cases.sections import Attention
 
-from .models import (
-    OPEN_ACTION_STATUSES,
-    AccommodationStatus,
-    Action,
-    BenefitStatus,
-    EteStatus,
-    Pathway,
-    Referral,
-    TreatmentEngagement,
-    current_needs,
-)
+from .models import Action
 
-# The dated status shown against each pathway: (pathway key, model, field, extra filter).
-STATUS_COLUMNS = [
-    ("accommodation", AccommodationStatus, "status", {}),
-    ("ete", EteStatus, "status", {}),
-    ("finance", BenefitStatus, "status", {}),
-    ("drugs", TreatmentEngagement, "stage", {"substance": "drugs"}),
-    ("alcohol", TreatmentEngagement, "stage", {"substance": "alcohol"}),
-]
+# Overdue actions listed one by one on the overview, up to this many.
+OVERDUE_LISTED = 3
 
 
-def _latest(model, field, **filters):
-    rows = model.objects.filter(offender=OuterRef("pk"), **filters).order_by("-effective_on", "-pk")
-    return Subquery(rows.values(field)[:1])
-
-
-def latest_statuses(offender):
-    """{pathway key: label of the latest status} in one query."""
-    annotations = {key: _latest(model, field, **filters) for key, model, field, filters in STATUS_COLUMNS}
-    annotations["released_to"] = Subquery(
-        AccommodationStatus.objects.filter(offender=OuterRef("pk"), on_release_day=True)
-        .order_by("-effective_on", "-pk").values("status")[:1]
-    )
-    annotations["open_referrals"] = Coalesce(Subquery(
-        Referral.objects.filter(offender=OuterRef("pk")).open().order_by().values("offender")
-        .annotate(n=Count("pk")).values("n")
-    ), 0)
-    row = Offender.objects.filter(pk=offender.pk).annotate(**annotations).values(*annotations).get()
-    labels = {}
-    for key, model, field, _filters in STATUS_COLUMNS:
-        if row[key]:
-            labels[key] = dict(model._meta.get_field(field).choices)[row[key]]
-    if row["released_to"]:
-        released_to = AccommodationStatus.Status(row["released_to"]).label.lower()
-        labels["release"] = f"On the day of release: {released_to}"
-    labels["open_referrals"] = row["open_referrals"]
-    return labels
-
-
-def case_section_context(offender, user):
+def case_overview_context(offender, user):
+    """The action plan card on the case overview, and overdue actions as needing attention. Two queries."""
     today = timezone.localdate()
-    needs = current_needs(offender)
-    action_counts = {
-        row["pathway"]: row
-        for row in Action.objects.filter(offender=offender, status__in=OPEN_ACTION_STATUSES)
-        .values("pathway")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
-        .order_by()
-    }
-    statuses = latest_statuses(offender)
-    pathways = Pathway.objects.filter(Q(retired=False) | Q(pk__in=needs.keys()))
-    rows = [
-        {
-            "pathway": pathway,
-            "need": needs.get(pathway.pk),
-            "open": action_counts.get(pathway.pk, {}).get("open", 0),
-            "overdue": action_counts.get(pathway.pk, {}).get("overdue", 0),
-            "status": statuses.get(pathway.key, ""),
-            "note": statuses.get("release", "") if pathway.key == "accommodation" else "",
-        }
-        for pathway in pathways
+    actions = Action.objects.filter(offender=offender).open()
+    counts = actions.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    overdue = list(actions.filter(due_on__lt=today).select_related("owner_agency").order_by("due_on", "pk")[
+        :OVERDUE_LISTED])
+    url = reverse("pathways:person", args=[offender.pk]) + "#actions"
+    attention = [
+        Attention(f"Overdue action for {action.owner_agency}: {action.description[:80]}", url, due_on=action.due_on)
+        for action in overdue
     ]
-    return {
-        "offender": offender,
-        "rows": rows,
-        "open_referrals": statuses["open_referrals"],
-        # The case page only renders sections for people the user may see, so case work is a matter of role.
-        "can_work": user.works_on_visible_cases,
-    }
+    if counts["overdue"] > len(overdue):
+        attention.append(Attention(f"{counts['overdue'] - len(overdue)} more overdue actions", url))
+    return {"offender": offender, "open": counts["open"], "overdue": counts["overdue"], "attention": attention}

@@ -8,13 +8,14 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from cases.audit import log_access
+from cases.locking import lock_for_change, save_next_version
 from cases.models import AccessLogEntry, Agency, Offender, Role, User
-from cases.services import ConcurrentEditError, ensure_casework_allowed, share_with_agency
+from cases.services import ensure_casework_allowed, share_with_agency
 
+from . import events
 from .models import (
     OPEN_ACTION_STATUSES,
     AccommodationStatus,
@@ -29,12 +30,12 @@ from .models import (
     ReferralStatus,
     Service,
     TreatmentEngagement,
+    possible_action_owners,
 )
 
 Log = AccessLogEntry.Action
 
 __all__ = [
-    "ConcurrentEditError",
     "create_action",
     "record_accommodation_status",
     "record_benefit_status",
@@ -137,10 +138,22 @@ def record_needs(user, offender, *, levels, assessed_on=None):
 
 
 def _check_owner(owner, owner_agency):
-    if owner is not None and owner.agency_id != owner_agency.pk:
+    """The OPCC never owns actions; an owner is someone of the owning agency whose role can update it."""
+    if owner_agency.kind == Agency.Kind.OPCC:
+        raise ValidationError({"owner_agency": (
+            f"{owner_agency.name} oversees the partnership's work and cannot own actions: choose a partner agency."
+        )})
+    if owner is None:
+        return
+    if owner.agency_id != owner_agency.pk:
         raise ValidationError({"owner": f"Choose a member of staff of {owner_agency.name}, or nobody."})
-    if owner is not None and not owner.is_active:
+    if not owner.is_active:
         raise ValidationError({"owner": "That member of staff no longer has an active account."})
+    if not possible_action_owners(owner_agency).filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": (
+            f"{owner} cannot update actions in their role ({owner.get_role_display().lower()}): choose an offender "
+            f"manager, panel chair or administrator of {owner_agency.name}, or nobody."
+        )})
 
 
 def can_update_action(user, action):
@@ -180,6 +193,7 @@ def create_action(user, offender, *, pathway, description, owner_agency, due_on,
                detail=f"{pathway.name} action for {owner_agency.name}, due {due_on:%d %b %Y}")
     if share_with_owner:
         _share_if_unseen(user, offender, owner_agency, f"{pathway.name} action assigned: {description}"[:300])
+    events.publish(events.action_assigned, action=action, actor=user)
     return action
 
 
@@ -195,9 +209,7 @@ def update_action(user, action, *, expected_version, status=None, outcome=None, 
         raise Action.DoesNotExist("No such action.")
     if not can_update_action(user, action):
         raise PermissionDenied("Only the agency that owns this action can change it.")
-    locked = Action.objects.select_for_update().select_related("owner_agency").get(pk=action.pk)
-    if locked.version != expected_version:
-        raise ConcurrentEditError(locked)
+    locked = lock_for_change(Action.objects.select_related("owner_agency"), action.pk, expected=expected_version)
     changes = {}
     if status is not None and status != locked.status:
         if status not in ActionStatus.values:
@@ -218,12 +230,13 @@ def update_action(user, action, *, expected_version, status=None, outcome=None, 
     for name, value in changes.items():
         setattr(locked, name, value)
     locked.full_clean()
-    Action.objects.filter(pk=locked.pk).update(**changes, version=F("version") + 1, updated_at=timezone.now())
-    locked.refresh_from_db()
+    save_next_version(locked, changes)
     detail = ", ".join(sorted(changes.keys() - {"completed_on"}))
     if "status" in changes:
         detail += f" (now {locked.get_status_display()})"
     log_access(user, Log.CHANGE, locked, offender=locked.offender_id, detail=f"Changed: {detail}")
+    if "owner" in changes:
+        events.publish(events.action_assigned, action=locked, actor=user)
     action.refresh_from_db()
     return action
 
@@ -307,6 +320,7 @@ def record_referral(user, offender, *, service, urgency=Referral.Urgency.ROUTINE
                detail=f"Referred to {service.name} ({referral.get_urgency_display().lower()})")
     if share_with_provider:
         _share_if_unseen(user, offender, service.provider, f"Referred to {service.name}")
+    events.publish(events.referral_made, referral=referral, actor=user)
     return referral
 
 
@@ -334,9 +348,7 @@ def update_referral(user, referral, *, expected_version, status=None, first_cont
         raise Referral.DoesNotExist("No such referral.")
     if not can_update_referral(user, referral):
         raise PermissionDenied("Only the referring agency or the service provider can update this referral.")
-    locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    if locked.version != expected_version:
-        raise ConcurrentEditError(locked)
+    locked = lock_for_change(Referral.objects.all(), referral.pk, expected=expected_version)
     today = timezone.localdate()
     changes = {}
     for name, value in {
@@ -374,13 +386,80 @@ def update_referral(user, referral, *, expected_version, status=None, first_cont
         raise ValidationError(errors)
     if not changes:
         return locked
-    Referral.objects.filter(pk=locked.pk).update(**changes, version=F("version") + 1, updated_at=timezone.now())
-    locked.refresh_from_db()
+    save_next_version(locked, changes)
     log_access(user, Log.CHANGE, locked, offender=locked.offender_id,
                detail=f"Referral {locked.get_status_display().lower()}; changed: {', '.join(sorted(changes))}")
     return locked
 
 
-def staff_of(agency):
-    """Active staff of an agency who could own an action."""
-    return User.objects.filter(agency=agency, is_active=True).order_by("last_name", "first_name")
+
+# The incoming referrals queue: the agency that runs the service answers its referrals.
+
+
+def incoming_referrals(user):
+    """Referrals to services the user's agency runs, about people the agency may see."""
+    if not getattr(user, "is_authenticated", False) or not user.sees_people or not user.agency_id:
+        return Referral.objects.none()
+    return Referral.objects.visible_to(user).filter(service__provider_id=user.agency_id)
+
+
+def answers_referral(user, referral):
+    """Whether the user may accept, decline and record first contact: case work at the agency that runs the service."""
+    return user.is_active and user.does_casework and referral.service.provider_id == user.agency_id
+
+
+def _incoming_for_change(user, referral, expected_version):
+    if not incoming_referrals(user).filter(pk=referral.pk).exists():
+        raise Referral.DoesNotExist("No such referral.")
+    if not answers_referral(user, referral):
+        raise PermissionDenied("Only case workers of the agency that runs the service can answer this referral.")
+    return lock_for_change(Referral.objects.select_related("service"), referral.pk, expected=expected_version)
+
+
+@transaction.atomic
+def decide_referral(user, referral, *, expected_version, accept, reason=""):
+    """Accept or decline a new referral, as the agency that runs the service; a decline says why.
+
+    Refused once the referral has been decided (or withdrawn), and with ConcurrentEditError
+    when someone saved it after `expected_version`.
+    """
+    locked = _incoming_for_change(user, referral, expected_version)
+    if locked.status != ReferralStatus.REFERRED:
+        raise ValidationError(f"This referral has already been {locked.get_status_display().lower()}.")
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ValidationError({"reason": "Enter why the referral is declined."})
+    locked.status = ReferralStatus.ACCEPTED if accept else ReferralStatus.DECLINED
+    locked.decided_on = timezone.localdate()
+    locked.decided_by = user
+    locked.decision_reason = reason
+    locked.full_clean()
+    save_next_version(locked, ["status", "decided_on", "decided_by", "decision_reason"])
+    log_access(user, Log.CHANGE, locked, offender=locked.offender_id,
+               detail=f"Referral {locked.get_status_display().lower()} by the service")
+    return locked
+
+
+@transaction.atomic
+def record_first_contact(user, referral, *, expected_version, contacted_at):
+    """Record when the service first saw or spoke to the person: after the referral, never in the future, once."""
+    locked = _incoming_for_change(user, referral, expected_version)
+    if locked.first_contact_at is not None:
+        raise ValidationError(
+            f"First contact was already recorded, at {timezone.localtime(locked.first_contact_at):%H:%M on %-d %B %Y}."
+        )
+    if locked.status in (ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN):
+        status = locked.get_status_display().lower()
+        raise ValidationError(f"This referral was {status}: there is no contact to record.")
+    if contacted_at < locked.referred_at.replace(second=0, microsecond=0):
+        raise ValidationError({"contacted_at": "The first contact cannot be before the referral was made."})
+    # Times are given to the minute: a contact in the minute of the referral is at the referral, not before it.
+    contacted_at = max(contacted_at, locked.referred_at)
+    if contacted_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"contacted_at": "The first contact cannot be in the future."})
+    locked.first_contact_at = contacted_at
+    save_next_version(locked, ["first_contact_at"])
+    met = locked.met_contact_target
+    log_access(user, Log.CHANGE, locked, offender=locked.offender_id, detail="First contact recorded" + (
+        "" if met is None else (" within the target" if met else " after the target")))
+    return locked

@@ -2,18 +2,19 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cases.access import person_for_casework, person_or_404, require_people_access
 from cases.audit import log_access, log_many
 from cases.models import AccessLogEntry, Offender
-from cases.views import apply_validation_error, offender_for_casework, require_people_access, visible_offender_or_404
-from reoffending.pagination import CappedPaginator
+from web.pagination import CappedPaginator
+from web.shortcuts import form_page, posted_version, submit
 
 from . import services
 from .forms import (
@@ -49,17 +50,10 @@ def pathways_url(offender, anchor=""):
     return reverse("pathways:person", args=[offender.pk]) + (f"#{anchor}" if anchor else "")
 
 
-def version_from(request, default):
-    try:
-        return int(request.POST.get("version", default))
-    except (TypeError, ValueError):
-        return 0  # a mangled version can only be treated as out of date
-
-
 @login_required
 def person(request, pk):
     """Everything on the person's resettlement pathways: needs with history, actions, statuses and referrals."""
-    offender = visible_offender_or_404(request.user, pk)
+    offender = person_or_404(request.user, pk)
     user = request.user
     can_work = Offender.objects.editable_by(user).filter(pk=pk).exists()
     assessments = list(
@@ -97,94 +91,96 @@ def person(request, pk):
     })
 
 
+def person_form_page(request, offender, form, perform, *, title, anchor, success_message):
+    """A form about one person's pathways, back to their pathways page (at `anchor`) once it is saved."""
+    return form_page(request, form, perform, template="pathways/form.html",
+                     context={"offender": offender, "title": title},
+                     success_message=success_message, success_url=pathways_url(offender, anchor))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def assess(request, pk):
-    offender = offender_for_casework(request.user, pk)
+    offender = person_for_casework(request.user, pk)
     form_class = NeedsAssessmentForm.for_pathways(Pathway.objects.in_use(), current_needs(offender))
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.record_needs(
-                request.user, offender, levels=form.levels(), assessed_on=form.cleaned_data["assessed_on"]
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            if created:
-                noun = "pathway" if len(created) == 1 else "pathways"
-                messages.success(request, f"Needs assessed on {len(created)} {noun}.")
-            else:
-                messages.info(request, "Nothing changed since the last assessment, so nothing new was recorded.")
-            return redirect(pathways_url(offender, "needs"))
-    return render(request, "pathways/assess.html", {"form": form, "offender": offender,
-                                                    "title": "Assess needs across the pathways"})
+
+    def perform(data):
+        return services.record_needs(request.user, offender, levels=form.levels(), assessed_on=data["assessed_on"])
+
+    def outcome(created):
+        if not created:
+            return messages.INFO, "Nothing changed since the last assessment, so nothing new was recorded."
+        return f"Needs assessed on {len(created)} {'pathway' if len(created) == 1 else 'pathways'}."
+
+    return submit(request, form, perform, success_message=outcome,
+                  success_url=pathways_url(offender, "needs")) or render(
+        request, "pathways/assess.html",
+        {"form": form, "offender": offender, "title": "Assess needs across the pathways"},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_create(request, pk):
-    offender = offender_for_casework(request.user, pk)
+    offender = person_for_casework(request.user, pk)
     initial = {"owner_agency": request.user.agency_id}
     pathway_key = request.GET.get("pathway")
     if pathway_key:
         initial["pathway"] = Pathway.objects.in_use().filter(key=pathway_key).values_list("pk", flat=True).first()
     form = ActionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def perform(data):
         need = NeedAssessment.objects.filter(offender=offender, pathway=data["pathway"]).current().first()
-        try:
-            action = services.create_action(
-                request.user, offender, pathway=data["pathway"], description=data["description"],
-                owner_agency=data["owner_agency"], owner=data["owner"], due_on=data["due_on"], need=need,
-                share_with_owner=data["share_with_owner"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"Action added for {action.owner_agency}.")
-            return redirect(pathways_url(offender, "actions"))
-    return render(request, "pathways/form.html", {"form": form, "offender": offender, "title": "Add an action"})
+        return services.create_action(request.user, offender, need=need, **data)
+
+    return person_form_page(request, offender, form, perform, title="Add an action", anchor="actions",
+                            success_message=lambda action: f"Action added for {action.owner_agency}.")
+
+
+def owner_update_page(request, record, form, update, *, editable, refusal, template, context, anchor,
+                      success_message):
+    """A record its owners keep up to date (an action, a referral); everyone else who may see the person reads it.
+
+    `update(user, record, expected_version=..., **cleaned_data)` is the service. The form carries the
+    version the page was opened on, so a save by someone else in between is refused on the form.
+    """
+    if request.method == "POST" and not editable:
+        raise PermissionDenied(refusal)
+    version = posted_version(request, record.version)
+    form = form if editable else None
+    if form is not None:
+        response = submit(
+            request, form, lambda data: update(request.user, record, expected_version=version, **data),
+            success_message=success_message, success_url=pathways_url(record.offender, anchor),
+        )
+        if response is not None:
+            return response
+    if request.method == "GET":
+        log_access(request.user, Log.VIEW, record, offender=record.offender_id)
+    return render(request, template, {
+        **context, "offender": record.offender, "form": form, "version": version, "editable": editable,
+    })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_detail(request, pk):
     """The action; its owner agency updates it here, everyone else who may see the person reads it."""
-    user = request.user
     action = get_object_or_404(
-        Action.objects.visible_to(user).select_related(
+        Action.objects.visible_to(request.user).select_related(
             "offender", "pathway", "owner_agency", "owner", "need", "created_by"
         ),
         pk=pk,
     )
-    editable = services.can_update_action(user, action)
-    if request.method == "POST" and not editable:
-        raise PermissionDenied("Only the agency that owns this action can change it.")
-    version = version_from(request, action.version)
-    form = ActionUpdateForm(request.POST or None, action=action) if editable else None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_action(user, action, expected_version=version, status=data["status"],
-                                   outcome=data["outcome"], due_on=data["due_on"], owner=data["owner"])
-        except services.ConcurrentEditError as conflict:
-            form.add_error(None, (
-                f"This action was changed by someone else at "
-                f"{timezone.localtime(conflict.current.updated_at):%H:%M on %d %B %Y} after you opened it. "
-                "Your changes have not been saved. Reload the page to see the latest version."
-            ))
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, "Action updated.")
-            return redirect(pathways_url(action.offender, "actions"))
-    if request.method == "GET":
-        log_access(user, Log.VIEW, action, offender=action.offender_id)
-    return render(request, "pathways/action_detail.html", {
-        "action": action, "offender": action.offender, "form": form, "version": version, "editable": editable,
-        "referrals": action.referrals.select_related("service"),
-    })
+    return owner_update_page(
+        request, action, ActionUpdateForm(request.POST or None, action=action), services.update_action,
+        editable=services.can_update_action(request.user, action),
+        refusal="Only the agency that owns this action can change it.",
+        template="pathways/action_detail.html",
+        context={"action": action, "referrals": action.referrals.select_related("service")},
+        anchor="actions", success_message="Action updated.",
+    )
 
 
 STATUS_KINDS = {
@@ -201,73 +197,40 @@ def status_create(request, pk, kind):
     if kind not in STATUS_KINDS:
         raise Http404("No such status.")
     form_class, record, title = STATUS_KINDS[kind]
-    offender = offender_for_casework(request.user, pk)
+    offender = person_for_casework(request.user, pk)
     form = form_class(request.POST or None, initial={"effective_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            record(request.user, offender, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, "Status recorded.")
-            return redirect(pathways_url(offender, "statuses"))
-    return render(request, "pathways/form.html", {"form": form, "offender": offender, "title": title})
+    return person_form_page(request, offender, form, lambda data: record(request.user, offender, **data),
+                            title=title, anchor="statuses", success_message="Status recorded.")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_create(request, pk):
-    offender = offender_for_casework(request.user, pk)
+    offender = person_for_casework(request.user, pk)
     form = ReferralForm(request.POST or None, offender=offender)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            referral = services.record_referral(
-                request.user, offender, service=data["service"], urgency=data["urgency"], reason=data["reason"],
-                referred_at=data["referred_at"], share_with_provider=data["share_with_provider"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"Referral to {referral.service} recorded.")
-            return redirect(pathways_url(offender, "referrals"))
-    return render(request, "pathways/form.html", {"form": form, "offender": offender, "title": "Refer to a service"})
+    return person_form_page(
+        request, offender, form, lambda data: services.record_referral(request.user, offender, **data),
+        title="Refer to a service", anchor="referrals",
+        success_message=lambda referral: f"Referral to {referral.service} recorded.",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_detail(request, pk):
-    user = request.user
     referral = get_object_or_404(
-        Referral.objects.visible_to(user).select_related(
+        Referral.objects.visible_to(request.user).select_related(
             "offender", "service__pathway", "service__provider", "referring_agency", "referred_by", "action"
         ),
         pk=pk,
     )
-    editable = services.can_update_referral(user, referral)
-    if request.method == "POST" and not editable:
-        raise PermissionDenied("Only the referring agency or the service provider can update this referral.")
-    version = version_from(request, referral.version)
-    form = ReferralUpdateForm(request.POST or None, referral=referral) if editable else None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_referral(user, referral, expected_version=version, **form.cleaned_data)
-        except services.ConcurrentEditError as conflict:
-            form.add_error(None, (
-                f"This referral was changed by someone else at "
-                f"{timezone.localtime(conflict.current.updated_at):%H:%M on %d %B %Y} after you opened it. "
-                "Your changes have not been saved. Reload the page to see the latest version."
-            ))
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, "Referral updated.")
-            return redirect(pathways_url(referral.offender, "referrals"))
-    if request.method == "GET":
-        log_access(user, Log.VIEW, referral, offender=referral.offender_id)
-    return render(request, "pathways/referral_detail.html", {
-        "referral": referral, "offender": referral.offender, "form": form, "version": version, "editable": editable,
-    })
+    return owner_update_page(
+        request, referral, ReferralUpdateForm(request.POST or None, referral=referral), services.update_referral,
+        editable=services.can_update_referral(request.user, referral),
+        refusal="Only the referring agency or the service provider can update this referral.",
+        template="pathways/referral_detail.html", context={"referral": referral},
+        anchor="referrals", success_message="Referral updated.",
+    )
 
 
 @login_required
@@ -297,8 +260,12 @@ def my_actions(request):
         action.is_late = action.due_on < today
     people = {action.offender_id: action.offender for action in page.object_list}
     log_many(user, Log.VIEW, people.values(), detail="My actions list")
+    paginator = page.paginator
+    listed_text = f"More than {paginator.cap:,}" if paginator.more_than_cap else f"{paginator.count:,}"
+    caption = f"{listed_text} action{'' if paginator.count == 1 else 's'}, earliest due first"
     return render(request, "pathways/my_actions.html", {
         "page": page, "whose": whose, "due": due, "counts": counts, "today": today, "soon_days": DUE_SOON_DAYS,
+        "caption": caption,
     })
 
 

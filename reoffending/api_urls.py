@@ -1,46 +1,53 @@
-"""Routes of the REST API, mounted at /api/v1/. The OpenAPI schema is at /api/v1/schema/ and its
-documentation (Swagger UI, served from this site's own static files) at /api/v1/docs/."""
+"""Routes of the REST API, mounted at /api/v1/: each app's own routes, and a root listing them.
 
-from django.urls import include, path
+The OpenAPI schema is at /api/v1/schema/ and its documentation (Swagger UI, served from this
+site's own static files) at /api/v1/docs/.
+"""
+
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
+from rest_framework import exceptions
+from rest_framework.decorators import api_view, schema
+from rest_framework.routers import APIRootView
 
-from cases import api as cases_api
-from dashboard import api as dashboard_api
-from panels import api as panels_api
-from pathways import api as pathways_api
-
-
-class ApiRouter(DefaultRouter):
-    """Routes with typed path converters, and a root listing them; no .json suffix twins of every route."""
-
-    include_format_suffixes = False
-
-
-router = ApiRouter(use_regex_path=False)
-router.register("people", cases_api.PersonViewSet, basename="person")
-router.register("people/<int:person_pk>/memberships", cases_api.MembershipViewSet, basename="person-membership")
-router.register("people/<int:person_pk>/rag-changes", cases_api.RagChangeViewSet, basename="person-rag-change")
-router.register("people/<int:person_pk>/appointments", cases_api.AppointmentViewSet, basename="person-appointment")
-router.register("people/<int:person_pk>/needs", pathways_api.PersonNeedViewSet, basename="person-need")
-router.register("people/<int:person_pk>/actions", pathways_api.PersonActionViewSet, basename="person-action")
-router.register("people/<int:person_pk>/referrals", pathways_api.PersonReferralViewSet, basename="person-referral")
-router.register("actions", pathways_api.ActionViewSet, basename="action")
-router.register("referrals", pathways_api.ReferralViewSet, basename="referral")
-router.register("pathways", pathways_api.PathwayViewSet, basename="pathway")
-router.register("services", pathways_api.ServiceViewSet, basename="service")
-router.register("measures", dashboard_api.MeasureViewSet, basename="measure")
-router.register("panels", panels_api.PanelViewSet, basename="panel")
-router.register("panel-meetings", panels_api.MeetingViewSet, basename="panel-meeting")
-router.register("panel-meetings/<int:meeting_pk>/items", panels_api.AgendaItemViewSet, basename="panel-meeting-item")
-router.register("panel-meetings/<int:meeting_pk>/actions", panels_api.MeetingActionViewSet,
-                basename="panel-meeting-action")
+# The root's index: each top-level collection and the name of its list route.
+API_ROOT = {
+    "people": "person-list",
+    "actions": "action-list",
+    "referrals": "referral-list",
+    "pathways": "pathway-list",
+    "services": "service-list",
+    "tokens": "token-list",
+    "measures": "measure-list",
+    "feed-runs": "feed-run-list",
+    "panels": "panel-list",
+    "panel-meetings": "panel-meeting-list",
+    "webhooks": "webhook-list",
+    "webhook-deliveries": "webhook-delivery-list",
+}
 
 app_name = "api"
 
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@schema(None)
+def not_found(request):
+    """An address under the API that names no operation: 404 in the API's error shape."""
+    raise exceptions.NotFound()
+
+
+
 urlpatterns = [
-    path("", include(router.urls)),
-    path("token/", cases_api.TokenView.as_view(), name="token"),
+    path("", APIRootView.as_view(api_root_dict=API_ROOT), name="api-root"),
+    path("", include("cases.api_urls")),
+    path("", include("pathways.api_urls")),
+    path("", include("accounts.api_urls")),
+    path("", include("dashboard.api_urls")),
+    path("", include("feeds.api_urls")),
+    path("", include("panels.api_urls")),
+    path("", include("webhooks.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Any other address under the API (an id that is not a whole number, say) is a JSON 404, as the schema says.
+    re_path(r"^[\s\S]*$", not_found),
 ]

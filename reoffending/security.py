@@ -24,7 +24,7 @@ class RequireTwoFactorMiddleware:
     """
 
     # Reachable while signed in but not yet verified.
-    EXEMPT_URL_NAMES = ("two_factor_verify", "two_factor_setup", "logout", "login", "health")
+    EXEMPT_URL_NAMES = ("two_factor_verify", "two_factor_backup_code", "two_factor_setup", "logout", "login")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -1,12 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
-from . import two_factor
-from .forms import SignInForm
 from .security import admin_site_has_permission
 
 admin.site.has_permission = admin_site_has_permission
@@ -20,26 +16,25 @@ def home(request):
     return redirect("cases:list")
 
 
-def health(request):
-    return HttpResponse("ok", content_type="text/plain")
-
-
+# /health/live/, /health/ready/ and /metrics are answered by operations.health.HealthCheckMiddleware,
+# ahead of host checks, the HTTPS redirect, sessions and sign-in.
 urlpatterns = [
     path("", home, name="home"),
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm),
-        name="login",
-    ),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
-    path("sign-in/security-code/", two_factor.verify, name="two_factor_verify"),
-    path("sign-in/set-up-authenticator-app/", two_factor.setup, name="two_factor_setup"),
+    path("", include("accounts.sign_in_urls")),
+    path("account/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
-    path("cases/", include("cases.import_urls")),
+    path("feeds/", include("feeds.urls")),
     path("api/v1/", include("reoffending.api_urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("evaluations/", include("evaluation.urls")),
     path("pathways/", include("pathways.urls")),
     path("panels/", include("panels.urls")),
+    path("board/plan/", include("delivery.urls")),
+    path("referrals/", include("pathways.queue_urls")),
+    path("alerts/", include("alerts.urls")),
+    path("risk/", include("risk.urls")),
+    path("releases/", include("resettlement.urls")),
     path("admin/", admin.site.urls),
-    path("health/", health, name="health"),
 ]
+
+handler500 = "operations.views.server_error"

@@ -14,6 +14,7 @@ filled by `generate_partnership --scale 1` (or --scale) the first time.
 """
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -25,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
+# Generating the partnership and the full roll-up run for minutes in this process, as an operator's
+# command would: no statement timeout here (the load test's gunicorn keeps the production limits).
+os.environ.setdefault("DB_STATEMENT_TIMEOUT", "0")
 ARTIFACTS = ROOT / "test-artifacts"
 GENERATION_REPORT = ARTIFACTS / "bench-generation.json"
 
@@ -65,8 +69,8 @@ def ensure_database(scale):
     from django.db import connection
     from django.utils import timezone
 
-    from reoffending.management.commands.generate_partnership import generate
-    from reoffending.synthetic import Plan
+    from synthetic import Plan
+    from synthetic.management.commands.generate_partnership import generate
 
     report = generate(Plan.build(seed=2026, scale=scale, as_of=timezone.localdate()), log=print)
     started = time.perf_counter()
@@ -205,9 +209,18 @@ def bench_pages(bench):
                         [list_url(f"q={p.first_names}+{p.last_name}") for p in sample[:10]], PAGE_TARGET_MS)
     bench.time_requests("Case list, search by PNC number", client,
                         [list_url(f"q={p.pnc_number}") for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS)
+    bench.time_requests("Case list, search by short PNC number (17/128C)", client,
+                        [list_url(f"q={short_pnc(p.pnc_number)}") for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS)
     crns = [p.crn for p in sample if p.crn]
     bench.time_requests("Case list, search by CRN", client, [list_url(f"q={crn}") for crn in crns[:20]],
                         IDENTIFIER_SEARCH_TARGET_MS)
+    bench.time_requests("Case list, search by CRN in lower case", client,
+                        [list_url(f"q={crn.lower()}") for crn in crns[:20]], IDENTIFIER_SEARCH_TARGET_MS)
+    bench.time_requests("Case list, search by misspelt surname", client,
+                        [list_url(f"q={misspell(name)}") for name in surnames], PAGE_TARGET_MS)
+    bench.time_requests("Case list, search by surname and date of birth", client,
+                        [list_url(f"q={p.last_name}+{p.date_of_birth:%d/%m/%Y}") for p in sample[:10]],
+                        PAGE_TARGET_MS)
     bench.time_requests("Case page (40 different people)", client,
                         [url_for("cases:detail", p.pk) for p in sample], PAGE_TARGET_MS)
 
@@ -317,17 +330,113 @@ def bench_rollup(bench, quarters):
               + ("" if ok else f"; run {run.status}: {run.error}"))
 
 
-def bench_import(bench, rows_wanted):
-    """Import a CSV of new and known people through the real import service, then roll it back."""
-    try:
-        from cases.imports import apply_rows, read_rows
-    except ImportError:
-        bench.add("Import", "-", "", "bulk import not built yet")
-        return
-    import csv
-    import io
+def bench_shared_rollup(bench, worker_counts=(1, 2)):
+    """A full roll-up shared out by Celery: timed with one worker process, then two (--concurrency 1 each).
 
+    The workers and a Redis of their own (on a free port) are started here and stopped by their PIDs.
+    """
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    from dashboard.models import RollupRun
+    from dashboard.tasks import run_rollups
+    from operations.background import send_to_worker
+    from reoffending.celery import app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    logs = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    redis = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port), "--save", "",  # noqa: S603
+                              "--appendonly", "no", "--bind", "127.0.0.1", "--dir", str(logs)],
+                             stdout=(logs / "redis.log").open("wb"), stderr=subprocess.STDOUT)
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    env = dict(os.environ, REDIS_URL=url, PYTHONPATH=f"{ROOT}:{ROOT / 'scripts'}")
+    load = os.getloadavg()
+    timings = {}
+    workers = []
+    try:
+        for count in worker_counts:
+            workers.clear()
+            for n in range(count):
+                log = logs / f"worker-{count}-{n}.log"
+                workers.append((subprocess.Popen(  # noqa: S603
+                    [str(Path(sys.executable).parent / "celery"), "-A", "reoffending", "worker", "--pool", "solo",
+                     "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "info", "--hostname",
+                     f"bench-{count}-{n}@%h"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                    start_new_session=True), log))
+            deadline = time.monotonic() + 60
+            while not all("ready." in log.read_text(errors="replace") for _, log in workers):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"workers did not start: see {logs}")
+                time.sleep(0.2)
+            run = RollupRun.objects.create()
+            started = time.perf_counter()
+            send_to_worker(run_rollups, run.pk)
+            while RollupRun.objects.get(pk=run.pk).status in {RollupRun.Status.QUEUED, RollupRun.Status.RUNNING}:
+                time.sleep(0.2)
+            timings[count] = time.perf_counter() - started
+            run.refresh_from_db()
+            _stop(workers)
+            note = f"{run.rows_written:,} rows, {run.parts.count()} parts"
+            if run.status != RollupRun.Status.SUCCEEDED:
+                note = f"run {run.status}: {run.error}"
+            bench.add(f"Full roll-up shared by {count} worker process{'es' if count > 1 else ''}",
+                      f"{timings[count]:.1f}", "s", note)
+    finally:
+        _stop(workers)
+        redis.terminate()
+        redis.wait(10)
+    if 1 in timings and 2 in timings:
+        bench.add("Speed-up, two workers against one", f"{timings[1] / timings[2]:.2f}", "x",
+                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores at the start")
+
+
+def _stop(workers):
+    """Stop the worker processes started here (each its own session), by their PIDs."""
+    import signal
+
+    for process, _ in workers:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(60)
+    workers.clear()
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _timed_import(kind, user, path):
+    """Apply a feed file through the real import (rolled back afterwards): (report, seconds)."""
     from django.db import transaction
+
+    from feeds.catalogue import FEEDS
+    from feeds.importing import import_file
+    from feeds.models import ImportRun
+    from feeds.reading import FeedFile
+
+    result = {}
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.create(kind=kind, filename=path.name, channel="command", user=user,
+                                           agency=user.agency)
+            started = time.perf_counter()
+            result["report"] = import_file(FEEDS[kind], user, FeedFile(path.name, path=path), dry_run=False, run=run)
+            result["seconds"] = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result["report"], result["seconds"]
+
+
+def bench_import(bench, rows_wanted):
+    """The people feed: a CSV of new and known people through the real import, rolled back."""
+    import csv
+    import tempfile
 
     from cases.models import Agency, Area, Offender
 
@@ -335,31 +444,134 @@ def bench_import(bench, rows_wanted):
     area = Area.objects.order_by("pk").first()
     known = list(Offender.objects.filter(lead_agency=user.agency).order_by("pk")
                  .values_list("pnc_number", flat=True)[: rows_wanted // 2])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["pnc_number", "first_names", "last_name", "date_of_birth", "gender", "area", "rag_status"])
-    for index in range(rows_wanted):
-        if index < len(known):
-            writer.writerow([known[index], "", "", "", "", "", ["red", "amber", "green"][index % 3]])
-        else:
-            writer.writerow([f"2024/{9000000 + index:07d}Z", "Imported", f"Person{index}", "1990-01-31", "male",
-                             area.code, "amber"])
-    rows, _ = read_rows("bench.csv", buffer.getvalue().encode())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "people.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["pnc_number", "first_names", "last_name", "date_of_birth", "gender", "area", "rag_status"])
+            for index in range(rows_wanted):
+                if index < len(known):
+                    writer.writerow([known[index], "", "", "", "", "", ["red", "amber", "green"][index % 3]])
+                else:
+                    writer.writerow([f"2024/{9000000 + index:07d}Z", "Imported", f"Person{index}", "1990-01-31",
+                                     "male", area.code, "amber"])
+        report, elapsed = _timed_import("people", user, path)
+    bench.add(f"People feed, {report.rows:,} rows (half new, half updates)", f"{report.rows / elapsed:,.0f}",
+              "rows/s", f"{elapsed:.1f} s, rolled back; {report.line()}")
 
-    class Rollback(Exception):
-        pass
+
+def _offences_file(path, people, rows):
+    import csv
+
+    groups = ["theft", "violence", "burglary", "drugs", "criminal_damage", "public_order"]
+    outcomes = [("convicted", 40), ("cautioned", 15), ("nfa", 20), ("pending", 10), ("charged", 10), ("acquitted", 5)]
+    pool = [name for name, weight in outcomes for _ in range(weight)]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source_system", "source_reference", "pnc_number", "crn", "last_name", "date_of_birth",
+                         "committed_on", "offence_group", "drug_related", "alcohol_related", "outcome", "outcome_on",
+                         "court"])
+        for index in range(rows):
+            pnc, last_name, born = people[index % len(people)]
+            outcome = pool[index % len(pool)]
+            committed = datetime.date(2022, 1, 1) + datetime.timedelta(days=index % 900)
+            decided = "" if outcome == "pending" else (committed + datetime.timedelta(days=30)).isoformat()
+            writer.writerow(["bench-police", f"CR-{index:08d}", pnc, "", last_name, born.isoformat(),
+                             committed.isoformat(), groups[index % len(groups)], "yes" if index % 4 == 0 else "no",
+                             "yes" if index % 5 == 0 else "no", outcome, decided,
+                             "Northtown Magistrates' Court" if outcome == "convicted" else ""])
+
+
+def _floor(path):
+    """Reading and splitting the same file with the csv module alone: what no import can go below."""
+    import csv
 
     started = time.perf_counter()
-    try:
-        with transaction.atomic():
-            report = apply_rows(user, rows, filename="bench.csv")
-            elapsed = time.perf_counter() - started
-            raise Rollback
-    except Rollback:
-        pass
-    counts = report.get("counts", report) if isinstance(report, dict) else {}
-    bench.add(f"Import of {len(rows):,} rows (half new, half updates)", f"{len(rows) / elapsed:,.0f}",
-              "rows/s", f"{elapsed:.1f} s, rolled back; {counts}")
+    with path.open(newline="") as handle:
+        for _ in csv.reader(handle):
+            pass
+    return time.perf_counter() - started
+
+
+def bench_offences_feed(bench, rows_wanted):
+    """The offences feed at 100,000 rows against people on the record, and its memory against a file 4x smaller."""
+    import subprocess
+    import tempfile
+
+    from cases.models import Agency, Offender
+
+    user = busiest_offender_manager(Agency.Kind.POLICE)
+    people = list(Offender.objects.visible_to(user).exclude(pnc_number="").order_by("pk")
+                  .values_list("pnc_number", "last_name", "date_of_birth")[:20_000])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "offences.csv"
+        _offences_file(path, people, rows_wanted)
+        floor = _floor(path)
+        report, elapsed = _timed_import("offences", user, path)
+        rate = report.rows / elapsed
+        verdict = "met" if rate >= 5000 and not report.has_rejections else "MISSED"
+        bench.add(f"Offences feed, {report.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB", f"{rate:,.0f}", "rows/s",
+                  f"{elapsed:.1f} s, rolled back (target >= 5,000 rows/s: {verdict}); {report.line()}; "
+                  f"{elapsed / max(floor, 1e-9):.0f}x reading the CSV alone ({floor:.2f} s)")
+        # Peak memory of a fresh process importing a quarter of the file, then all of it.
+        peaks = []
+        for share in (4, 1):
+            part = Path(folder) / f"offences-{share}.csv"
+            with path.open() as source, part.open("w") as target:
+                for number, line in enumerate(source):
+                    if number > rows_wanted // share:
+                        break
+                    target.write(line)
+            code = (
+                "import django, os, resource, sys; sys.path.insert(0, 'scripts'); django.setup(); "
+                "from pathlib import Path; from cases.models import User; import bench; "
+                f"user = User.objects.get(pk={user.pk}); bench._timed_import('offences', user, Path({str(part)!r})); "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+            )
+            output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,  # noqa: S603
+                                    env={**os.environ})
+            peaks.append(int(output.stdout.strip().splitlines()[-1]) / 1024)
+        bench.add("Offences feed, peak memory: quarter file / whole file", f"{peaks[0]:.0f} / {peaks[1]:.0f}", "MB",
+                  f"{rows_wanted // 4:,} and {rows_wanted:,} rows, each in a fresh process "
+                  f"(+{peaks[1] - peaks[0]:.0f} MB for {rows_wanted - rows_wanted // 4:,} more rows)")
+
+
+def bench_matching(bench, treated=1000, pool=100_000):
+    """Propensity score matching of 1,000 treated people against a 100,000-person pool (target < 30 s).
+
+    Arrays shaped as an evaluation's are (numbers, categories as indicators), so this is the matching
+    alone, as it runs in the worker once the population is read. The floor is the logistic fit alone.
+    """
+    import numpy as np
+
+    from evaluation.matching import Feature, balance, compare, match, propensity_scores
+
+    rng = np.random.default_rng(2026)
+    size = treated + pool
+    features = [
+        Feature("age", "Age", rng.uniform(18, 60, size), False),
+        Feature("previous_offences", "Previous", rng.poisson(2, size).astype(float), False),
+        Feature("years_since_last", "Years", rng.uniform(0, 10, size), False),
+    ]
+    for variable, levels in (("gender", 3), ("ethnicity", 6), ("offence_group", 14), ("area", 4), ("quarter", 4)):
+        chosen = rng.integers(0, levels, size)
+        features += [Feature(variable, f"{variable} {level}", (chosen == level).astype(float), True)
+                     for level in range(levels)]
+    outcome = (rng.random(size) < 0.3).astype(float)
+    started = time.perf_counter()
+    propensity_scores(features, treated, seed=1)
+    floor = time.perf_counter() - started
+    for replacement in (False, True):
+        started = time.perf_counter()
+        matched = match(features, treated, with_replacement=replacement, seed=1)
+        balance(features, treated, matched)
+        compare(outcome[:treated][matched.treated], outcome[treated:][matched.controls])
+        elapsed = time.perf_counter() - started
+        verdict = "met" if elapsed < 30 else "MISSED"
+        bench.add(f"Evaluation matching, {treated:,} against {pool:,}, {'with' if replacement else 'without'} "
+                  "replacement", f"{elapsed:.1f}", "s",
+                  f"{len(matched.treated):,} matched, {len(features)} columns (target < 30 s: {verdict}); "
+                  f"{elapsed / max(floor, 1e-9):.1f}x the logistic fit alone ({floor:.2f} s)")
 
 
 def report_generation(bench):
@@ -389,8 +601,24 @@ def case_list_queries(user):
         ("sort dob", {"sort": "dob"}), ("search surname", {"q": person.last_name}),
         ("search first+surname", {"q": f"{person.first_names} {person.last_name}"}),
         ("search prefix", {"q": person.last_name[:3]}), ("search PNC", {"q": person.pnc_number}),
-        ("search CRN", {"q": person.crn}),
+        ("search short PNC", {"q": short_pnc(person.pnc_number)}), ("search CRN", {"q": person.crn.lower()}),
+        ("search misspelt", {"q": misspell(person.last_name)}),
+        ("search name+dob", {"q": f"{person.last_name} {person.date_of_birth:%d/%m/%Y}"}),
     ]
+
+
+def short_pnc(pnc):
+    """2017/0000128C as an officer would type it: 17/128C."""
+    year, rest = pnc.split("/")
+    return f"{year[2:]}/{int(rest[:-1])}{rest[-1]}"
+
+
+def misspell(name):
+    """The name with two letters swapped in the middle, a typical typing slip."""
+    if len(name) < 5:
+        return name
+    middle = len(name) // 2
+    return name[:middle] + name[middle + 1] + name[middle] + name[middle + 2:]
 
 
 def explain_case_list():
@@ -405,7 +633,7 @@ def explain_case_list():
         queryset = CaseFilter(data, queryset=Offender.objects.visible_to(user), user=user).qs
         page_sql, params = queryset.select_related("area", "lead_agency", "lead_offender_manager")[:25].query \
             .sql_with_params()
-        # The case list's paginator counts at most cap + 1 rows (reoffending.pagination).
+        # The case list's paginator counts at most cap + 1 rows (web.pagination).
         count_sql, count_params = queryset.order_by().values("pk")[:1001].query.sql_with_params()
         for kind, sql, sql_params in [
             # SQL compiled by Django from the queryset; every value is a parameter.
@@ -455,9 +683,22 @@ def main():
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--quarters", type=int, default=20)
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--offence-rows", type=int, default=100_000)
     parser.add_argument("--skip-rollup", action="store_true")
     parser.add_argument("--only-rollup", action="store_true", help="Measure the roll-up and the import only.")
+    parser.add_argument("--only-feeds", action="store_true", help="Measure the feeds only.")
+    parser.add_argument("--only-matching", action="store_true", help="Measure evaluation matching only.")
+    parser.add_argument("--only-panels", action="store_true",
+                        help="Measure the panel agenda page and agenda generation only.")
+    parser.add_argument("--only-workers", action="store_true",
+                        help="Measure the roll-up shared by one and by two Celery worker processes only.")
     args = parser.parse_args()
+
+    if args.only_matching:
+        bench = Bench(args.repeats)
+        bench_matching(bench)
+        bench.print_table()
+        return
 
     ensure_database(args.scale)
     if args.what == "prepare":
@@ -469,13 +710,29 @@ def main():
         make_sessions(args.count, args.out)
         return
     bench = Bench(args.repeats)
+    if args.only_panels:
+        bench_panels(bench)
+        bench.print_table()
+        return
+    if args.only_workers:
+        bench_shared_rollup(bench)
+        bench.print_table()
+        return
+    if args.only_feeds:
+        bench_import(bench, args.import_rows)
+        bench_offences_feed(bench, args.offence_rows)
+        bench.print_table()
+        return
     if not args.only_rollup:
         bench_pages(bench)
     if args.skip_rollup:
         bench.add("Full roll-up", "-", "", "skipped (--skip-rollup)")
     else:
         bench_rollup(bench, args.quarters)
+        bench_shared_rollup(bench)
     bench_import(bench, args.import_rows)
+    bench_offences_feed(bench, args.offence_rows)
+    bench_matching(bench)
     report_generation(bench)
     bench.print_table()
 

@@ -15,7 +15,7 @@ PYTHONPATH=scripts DJANGO_SETTINGS_MODULE=bench_settings "$BIN/gunicorn" reoffen
 GUNICORN=$!
 trap 'kill "$GUNICORN" 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 60); do
-    curl -fs "http://127.0.0.1:$PORT/health/" > /dev/null 2>&1 && break
+    curl -fs "http://127.0.0.1:$PORT/health/live/" > /dev/null 2>&1 && break
     sleep 0.5
 done
 

@@ -5,6 +5,7 @@ council's housing team sees nothing until the case is shared with it; an OPCC
 analyst sees numbers only.
 """
 
+import importlib
 import time
 
 import pytest
@@ -26,8 +27,16 @@ class Partnership:
     pass
 
 
+def restore_default_panel_types():
+    """Put back the panel types the migrations seed, which a transactional test's flush removes."""
+    from django.apps import apps
+
+    importlib.import_module("panels.migrations.0004_panel_types").seed_panel_types(apps, None)
+
+
 @pytest.fixture
 def partnership(db):
+    restore_default_panel_types()
     p = Partnership()
     p.area = AreaFactory(name="Northtown", code="northtown")
     p.police = AgencyFactory(name="Northtown Police", kind=Agency.Kind.POLICE, area=p.area)
@@ -83,13 +92,15 @@ def client_for(client):
 
 @pytest.fixture
 def api_for(db):
-    """A REST API client that authenticates as the given user with their token."""
-    from rest_framework.authtoken.models import Token
+    """A REST API client that authenticates as the given user with a new API token of theirs."""
     from rest_framework.test import APIClient
+
+    from accounts.models import ApiToken
 
     def make(user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        _record, token = ApiToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cases.models import (
     Agency,
+    Alias,
     Appointment,
     Area,
     CaseNote,
@@ -91,7 +92,7 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     agency = factory.LazyAttribute(lambda a: a.offender.lead_agency)
     kind = Appointment.Kind.SUPERVISION
     scheduled_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=3))
-    outcome = Appointment.Outcome.ATTENDED
+    outcome = Appointment.Outcome.ATTENDED_COMPLIED
 
 
 class CaseNoteFactory(factory.django.DjangoModelFactory):
@@ -101,3 +102,11 @@ class CaseNoteFactory(factory.django.DjangoModelFactory):
     offender = factory.SubFactory(OffenderFactory)
     agency = factory.LazyAttribute(lambda n: n.offender.lead_agency)
     text = "Seen at the office; engaging well."
+
+
+class AliasFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alias
+
+    offender = factory.SubFactory(OffenderFactory)
+    name = "Jay Smith"

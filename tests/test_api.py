@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from cases.models import AccessLogEntry, Cohort, CohortMembership, Offender, RagChange
 
 from .factories import AppointmentFactory, OffenderFactory
@@ -44,22 +44,22 @@ def test_a_session_signed_in_with_the_security_code_works_and_can_issue_a_token(
     token_client = APIClient()
     token_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
     assert token_client.get(f"{API}/people/").status_code == 200
-    # A second token replaces the first, and DELETE withdraws it.
-    assert client.post(f"{API}/token/").json()["token"] != issued.json()["token"]
-    assert token_client.get(f"{API}/people/").status_code == 401
+    # DELETE from the session withdraws every token of the user.
     assert client.delete(f"{API}/token/").status_code == 204
-    assert not Token.objects.filter(user=partnership.police_om).exists()
+    assert token_client.get(f"{API}/people/").status_code == 401
+    assert not ApiToken.objects.filter(user=partnership.police_om).exists()
 
 
 def test_a_session_without_the_security_code_is_refused_and_cannot_get_a_token(partnership, client):
     client.force_login(partnership.police_om)  # password only: the two-factor step not done
     assert client.get(f"{API}/people/").status_code == 403
     assert client.post(f"{API}/token/").status_code == 403
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_token_cannot_issue_another_token(partnership, api_for):
     assert api_for(partnership.police_om).post(f"{API}/token/").status_code in (401, 403)
+    assert ApiToken.objects.filter(user=partnership.police_om).count() == 1
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -96,6 +96,43 @@ def test_search_and_filters_and_the_search_is_logged(partnership, api_for):
     assert [r["id"] for r in on_iom["results"]] == [partnership.iom_person.pk]
     assert AccessLogEntry.objects.filter(action="search", username="police.om").count() == 2
     assert client.get(f"{API}/people/", {"cohort": "not-a-cohort"}).status_code == 400
+
+
+@pytest.mark.parametrize("query", [
+    {"mine": "perhaps"}, {"mine": ""}, {"area": "north"}, {"page": "0"}, {"page_size": "0"}, {"page_size": "201"},
+    {"mine": ["true", "false"]}, {"cohort": ""}, {"rag_status": ""}, {"lead_agency": ""},
+])
+def test_a_query_parameter_that_is_not_of_its_type_is_refused_not_ignored(partnership, api_for, query):
+    refused = api_for(partnership.police_om).get(f"{API}/people/", query)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["detail"] and set(query) & set(body)
+
+
+def test_true_and_false_filters_read_their_words(partnership, api_for):
+    assert partnership.police_only_person.lead_offender_manager is None
+    client = api_for(partnership.police_om)
+    for value in ("true", "1", "TRUE"):
+        mine = client.get(f"{API}/people/", {"mine": value}).json()["results"]
+        assert partnership.police_only_person.pk not in [r["id"] for r in mine]
+    everyone = client.get(f"{API}/people/", {"mine": "false"}).json()["results"]
+    assert partnership.police_only_person.pk in [r["id"] for r in everyone]
+    assert client.get(f"{API}/actions/", {"overdue": "soon"}).status_code == 400
+
+
+@pytest.mark.parametrize("path, parameter", [
+    ("panel-meetings/", "held_on__gte"), ("panel-meetings/", "status"), ("actions/", "due_before"),
+    ("actions/", "status"), ("people/{pk}/needs/", "level"), ("people/{pk}/referrals/", "urgency"),
+])
+def test_an_empty_filter_is_refused_not_read_as_no_filter(partnership, api_for, path, parameter):
+    url = f"{API}/{path.format(pk=partnership.iom_person.pk)}"
+    refused = api_for(partnership.police_om).get(url, {parameter: ""})
+    assert refused.status_code == 400 and parameter in refused.json()
+
+
+def test_an_empty_search_or_sort_is_no_search_or_sort(partnership, api_for):
+    listed = api_for(partnership.police_om).get(f"{API}/people/", {"q": "", "sort": ""})
+    assert listed.status_code == 200 and listed.json()["count"] == 2
 
 
 def test_retrieve_is_logged_and_unseen_people_are_404(partnership, api_for):
@@ -204,7 +241,8 @@ def test_enrol_and_end_a_cohort_membership(partnership, api_for):
     assert client.post(url, {"cohort": "mappa", "mappa_category": 2, "mappa_level": 2},
                        format="json").status_code == 400
     assert client.post(url, {"cohort": "iom"}, format="json").json() == {
-        "iom_category": ["Select the IOM category."]
+        "detail": "The request was not valid: see the fields named.",
+        "iom_category": ["Select the IOM category."],
     }
     end_url = f"{url}{created.json()['id']}/end/"
     assert client.post(end_url, {"ended_on": "1990-01-01", "exit_reason": "completed"},
@@ -235,7 +273,9 @@ def test_a_rag_change_from_a_status_that_moved_on_is_409(partnership, api_for):
     assert client.post(url, {"to_status": "amber", "reason": "Engaging", "expected_status": ""},
                        format="json").status_code == 201
     stale = client.post(url, {"to_status": "green", "reason": "Doing well", "expected_status": ""}, format="json")
-    assert stale.status_code == 409 and stale.json()["rag_status"] == "amber"
+    assert stale.status_code == 409
+    assert stale.json()["current"] == {"rag_status": "amber"} and stale.json()["version"] is None
+    assert stale.json()["changed"] == {"rag_status": {"current": "amber", "yours": ""}}
     assert RagChange.objects.count() == 1
 
 
@@ -245,11 +285,12 @@ def test_appointments_record_and_outcome(partnership, api_for):
     created = client.post(url, {"kind": "home_visit", "scheduled_at": "2026-03-01T10:00:00Z"}, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["outcome"] == "scheduled" and created.json()["staff"]
-    missed = client.patch(f"{url}{created.json()['id']}/", {"outcome": "missed"}, format="json")
-    assert missed.status_code == 200 and missed.json()["outcome"] == "missed"
+    missed = client.patch(f"{url}{created.json()['id']}/", {"outcome": "unacceptable_absence"}, format="json")
+    assert missed.status_code == 200 and missed.json()["outcome"] == "unacceptable_absence"
     assert client.patch(f"{url}{created.json()['id']}/", {"outcome": "lost"}, format="json").status_code == 400
-    assert client.get(url, {"outcome": "missed"}).json()["count"] == 1
-    assert client.put(f"{url}{created.json()['id']}/", {"outcome": "missed"}, format="json").status_code == 405
+    assert client.get(url, {"outcome": "unacceptable_absence"}).json()["count"] == 1
+    put = client.put(f"{url}{created.json()['id']}/", {"outcome": "unacceptable_absence"}, format="json")
+    assert put.status_code == 405
 
 
 @pytest.mark.parametrize("suffix", ["memberships/", "rag-changes/", "appointments/"])
@@ -313,3 +354,16 @@ def test_the_api_root_lists_the_endpoints(partnership, api_for):
     root = api_for(partnership.analyst).get(f"{API}/")
     assert root.status_code == 200
     assert {"people", "actions", "measures", "panel-meetings"} <= set(root.json())
+
+
+def test_a_body_in_a_media_type_not_read_is_415_as_the_schema_says(partnership, api_for, client_for):
+    refused = api_for(partnership.police_om).generic("POST", f"{API}/people/", "surname=Smith",
+                                                      content_type="text/plain")
+    assert refused.status_code == 415 and refused.json()["detail"]
+    # A form cannot say null (an empty field would quietly mean it), so bodies are JSON.
+    as_form = api_for(partnership.police_om).post(f"{API}/people/", new_person(partnership), format="multipart")
+    assert as_form.status_code == 415
+    schema = client_for(partnership.police_om).get(f"{API}/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    create = schema.json()["paths"]["/api/v1/people/"]["post"]
+    assert "415" in create["responses"] and list(create["requestBody"]["content"]) == ["application/json"]
+    assert "415" not in schema.json()["paths"]["/api/v1/panel-meetings/{id}/close/"]["post"]["responses"]

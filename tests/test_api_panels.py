@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Cohort, RagChange, Role
-from panels.models import AgendaItem, Meeting, Panel, PanelMembership
+from panels.models import Meeting, PanelKind
 
 from .factories import MembershipFactory, OffenderFactory, UserFactory
+from .panels_factories import AgendaItemFactory, MeetingFactory, PanelFactory
 
 API = "/api/v1"
 TODAY = timezone.localdate()
@@ -19,14 +20,12 @@ def iom(partnership):
     """An IOM panel of police and probation chaired by a police panel chair, with today's meeting."""
     p = partnership
     p.chair = UserFactory(username="police.chair", agency=p.police, role=Role.PANEL_CHAIR)
-    p.panel = Panel.objects.create(name="Northtown IOM panel", kind="iom_main", area=p.area, chair=p.chair)
-    for agency in (p.police, p.probation):
-        PanelMembership.objects.create(panel=p.panel, agency=agency)
-    p.meeting = Meeting.objects.create(panel=p.panel, held_on=TODAY, status=Meeting.Status.OPEN)
-    p.item = AgendaItem.objects.create(meeting=p.meeting, offender=p.iom_person, position=1, red=True)
+    p.panel = PanelFactory(name="Northtown IOM panel", area=p.area, chair=p.chair, members=[p.police, p.probation])
+    p.meeting = MeetingFactory(panel=p.panel, held_on=TODAY, status=Meeting.Status.OPEN)
+    p.item = AgendaItemFactory(meeting=p.meeting, offender=p.iom_person, position=1, red=True)
     p.hidden = OffenderFactory(area=p.area, lead_agency=p.police, last_name="Notshared")
     MembershipFactory(offender=p.hidden, cohort=Cohort.SGV)
-    p.hidden_item = AgendaItem.objects.create(meeting=p.meeting, offender=p.hidden, position=2)
+    p.hidden_item = AgendaItemFactory(meeting=p.meeting, offender=p.hidden, position=2)
     return p
 
 
@@ -40,6 +39,16 @@ def test_members_see_the_panel_and_its_meetings_others_do_not(iom, api_for):
     assert housing.get(f"{API}/panel-meetings/{iom.meeting.pk}/items/").status_code == 404
     assert housing.post(f"{API}/panel-meetings/{iom.meeting.pk}/close/").status_code == 404
     assert api_for(iom.analyst).get(f"{API}/panel-meetings/").status_code == 403
+
+
+def test_panels_are_filtered_by_the_code_of_their_type(iom, api_for):
+    mappa = PanelFactory(name="Northtown MAPPA", kind=PanelKind.MAPPA, area=iom.area, members=[iom.probation])
+    probation = api_for(iom.probation_om)
+    assert [p["id"] for p in probation.get(f"{API}/panels/", {"kind": "iom_main"}).json()["results"]] == [iom.panel.pk]
+    mappa_panels = probation.get(f"{API}/panels/", {"kind": "mappa"}).json()["results"]
+    assert [(p["id"], p["kind"]) for p in mappa_panels] == [(mappa.pk, "mappa")]
+    assert probation.get(f"{API}/panels/", {"kind": "no_such_type"}).json()["count"] == 0
+    assert probation.get(f"{API}/panels/", {"kind": ""}).status_code == 400
 
 
 def test_the_agenda_lists_only_people_the_member_may_see(iom, api_for):
@@ -57,8 +66,11 @@ def test_the_agenda_lists_only_people_the_member_may_see(iom, api_for):
 def test_the_chair_records_a_rag_decision_and_an_action_then_closes_the_meeting(iom, api_for):
     chair = api_for(iom.chair)
     item_url = f"{API}/panel-meetings/{iom.meeting.pk}/items/{iom.item.pk}/"
-    decided = chair.patch(item_url, {"discussion": "Engaging again", "to_status": "amber", "expected_status": ""},
-                          format="json")
+    no_reason = chair.patch(item_url, {"discussion": "Engaging again", "to_status": "amber", "expected_status": ""},
+                            format="json")
+    assert no_reason.status_code == 400 and "rag_reason" in no_reason.json()
+    decided = chair.patch(item_url, {"discussion": "Engaging again", "to_status": "amber", "expected_status": "",
+                                     "rag_reason": "Attending every appointment"}, format="json")
     assert decided.status_code == 200, decided.json()
     assert decided.json()["rag_decision"] == "amber"
     assert RagChange.objects.get(offender=iom.iom_person).source == RagChange.Source.PANEL
@@ -85,9 +97,11 @@ def test_a_stale_rag_decision_is_409(iom, api_for):
     services.record_rag_change(iom.police_om, iom.iom_person, to_status="green", reason="Doing well")
     response = api_for(iom.chair).patch(
         f"{API}/panel-meetings/{iom.meeting.pk}/items/{iom.item.pk}/",
-        {"discussion": "x", "to_status": "red", "expected_status": ""}, format="json",
+        {"discussion": "x", "to_status": "red", "rag_reason": "Arrested", "expected_status": ""}, format="json",
     )
-    assert response.status_code == 409 and response.json()["rag_status"] == "green"
+    assert response.status_code == 409
+    assert response.json()["current"] == {"rag_status": "green"}
+    assert response.json()["changed"] == {"rag_status": {"current": "green", "yours": ""}}
 
 
 def test_only_the_chair_may_change_a_meeting(iom, api_for):
@@ -106,6 +120,6 @@ def test_the_chair_schedules_a_meeting_once_a_day(iom, api_for):
     assert chair.post(f"{API}/panel-meetings/", body, format="json").status_code == 201
     again = chair.post(f"{API}/panel-meetings/", body, format="json")
     assert again.status_code == 400 and "held_on" in again.json()
-    housing_panel = Panel.objects.create(name="Council panel", kind="sgv", area=iom.area)
+    housing_panel = PanelFactory(name="Council panel", kind="sgv", area=iom.area)
     other = chair.post(f"{API}/panel-meetings/", {"panel": housing_panel.pk, "held_on": "2030-01-01"}, format="json")
     assert other.status_code == 400 and "panel" in other.json()

@@ -25,6 +25,8 @@ def test_record_a_need_and_list_the_history(partnership, api_for):
     assert created.status_code == 201, created.json()
     assert created.json()["pathway"] == "accommodation"
     assert client.post(url, {"pathway": "nonsense", "level": "some"}, format="json").status_code == 400
+    with_nul = client.post(url, {"pathway": "accommodation\x00", "level": "some"}, format="json")
+    assert with_nul.status_code == 400 and "pathway" in with_nul.json()
     assert client.post(url, {"pathway": "accommodation", "level": "huge"}, format="json").status_code == 400
     assert client.get(url).json()["count"] == 1
 
@@ -48,6 +50,8 @@ def test_create_an_action_for_another_agency_and_only_that_agency_updates_it(par
     assert done.json()["status"] == "done" and done.json()["completed_on"] and done.json()["version"] == 2
     stale = probation.patch(url, {"status": "open", "version": 1}, format="json")
     assert stale.status_code == 409 and stale.json()["version"] == 2
+    assert stale.json()["changed"] == {"status": {"current": "done", "yours": "open"}}
+    assert stale.json()["current"]["outcome"] == "Deposit paid"
     assert probation.patch(url, {"status": "later", "version": 2}, format="json").status_code == 400
     assert probation.patch(url, {"status": "open"}, format="json").status_code == 400
 

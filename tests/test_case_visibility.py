@@ -1,7 +1,6 @@
 """Who can see which person: the information sharing rule, in the list, on the case page and in search."""
 
 import pytest
-from guardian.shortcuts import assign_perm
 
 from cases.models import CaseNote, Cohort, Offender
 from cases.services import share_with_agency
@@ -45,8 +44,8 @@ def test_sharing_a_case_opens_it_to_that_agency_only(partnership):
     assert "Blackwood" not in visible_names(partnership.probation_om)
 
 
-def test_guardian_permission_for_another_object_does_not_leak(partnership):
-    assign_perm("cases.view_offender", partnership.housing.group, partnership.iom_person)
+def test_a_share_opens_only_the_person_shared(partnership):
+    share_with_agency(partnership.police_om, partnership.iom_person, partnership.housing, reason="Housing referral")
     assert visible_names(partnership.housing_om) == {"Ashworth"}
 
 
@@ -78,11 +77,15 @@ def test_restricted_note_stays_in_the_authors_agency(partnership, client_for):
     CaseNoteFactory(offender=partnership.iom_person, agency=partnership.police, author=partnership.police_om,
                     text="Intelligence: associates with a known supplier", sharing=CaseNote.Sharing.AGENCY)
     CaseNoteFactory(offender=partnership.iom_person, agency=partnership.police, text="Attended the hostel viewing")
-    probation_page = client_for(partnership.probation_om).get(partnership.iom_person.get_absolute_url())
-    assert b"Attended the hostel viewing" in probation_page.content
-    assert b"known supplier" not in probation_page.content
-    police_page = client_for(partnership.police_om).get(partnership.iom_person.get_absolute_url())
-    assert b"known supplier" in police_page.content
+    notes = f"/cases/{partnership.iom_person.pk}/notes/"
+    activity = f"/cases/{partnership.iom_person.pk}/activity/"
+    for url in (notes, activity, f"{activity}?q=supplier&category=notes"):
+        probation_page = client_for(partnership.probation_om).get(url)
+        assert b"known supplier" not in probation_page.content, url
+        police_page = client_for(partnership.police_om).get(url)
+        assert b"known supplier" in police_page.content, url
+    for url in (notes, activity):
+        assert b"Attended the hostel viewing" in client_for(partnership.probation_om).get(url).content
 
 
 def test_read_only_user_sees_but_cannot_change(partnership, client_for):

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections, transaction
 
 from cases import services
+from cases.locking import ConcurrentEditError
 from cases.models import AccessLogEntry, Offender, RagChange
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 
 def in_thread(target, *args):
@@ -81,7 +82,7 @@ def test_two_people_saving_the_same_person_at_once_the_second_is_refused(partner
     )
     assert waited, "the second save should have waited for the first transaction"
     assert "error" not in first
-    assert isinstance(second.get("error"), services.ConcurrentEditError)
+    assert isinstance(second.get("error"), ConcurrentEditError)
     assert second["error"].current.last_name == "Ashworth-Smith"
     person.refresh_from_db()
     assert (person.last_name, person.version) == ("Ashworth-Smith", opened_at_version + 1)
@@ -104,7 +105,7 @@ def test_simultaneous_saves_without_holding_one_back_still_lose_nothing(partners
     winners = [o["result"].last_name for o in outcomes if "result" in o]
     refused = [o["error"] for o in outcomes if "error" in o]
     assert len(winners) == 1 and len(refused) == 1
-    assert isinstance(refused[0], services.ConcurrentEditError)
+    assert isinstance(refused[0], ConcurrentEditError)
     person.refresh_from_db()
     assert person.last_name == winners[0] and person.version == 2
 
@@ -123,7 +124,7 @@ def test_two_rag_changes_from_the_same_screen_the_second_is_refused(partnership)
     )
     assert waited
     assert "error" not in first
-    assert isinstance(second.get("error"), services.ConcurrentEditError)
+    assert isinstance(second.get("error"), ConcurrentEditError)
     person.refresh_from_db()
     assert person.rag_status == "red"
     assert list(RagChange.objects.filter(offender=person).values_list("from_status", "to_status")) == [("", "red")]

@@ -1,6 +1,7 @@
 """Each measure's arithmetic on small hand-made partnerships."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -68,58 +69,165 @@ def rollup(db):
     return run
 
 
+def community_order(person, on, kind=Supervision.Kind.COMMUNITY_ORDER):
+    return Supervision.objects.create(offender=person, kind=kind, started_on=on, responsible_agency=person.lead_agency)
+
+
+def release(person, on, kind=Supervision.Kind.LICENCE):
+    return Supervision.objects.create(
+        offender=person, kind=kind, started_on=on - datetime.timedelta(days=200), released_on=on,
+        responsible_agency=person.lead_agency,
+    )
+
+
+def caution(person, on, committed=None):
+    committed = committed or on - datetime.timedelta(days=10)
+    return offence(person, committed, outcome=Offence.Outcome.CAUTION, outcome_on=on)
+
+
 class TestProvenReoffending:
+    """The MoJ proven reoffending measure on hand-made cohorts (START is 10 April 2024)."""
+
     def test_window_edges_of_the_published_measure(self, rollup):
-        on_day_365 = starter()
+        people = [OffenderFactory() for _ in range(9)]
+        for person in people:
+            community_order(person, START)
+        on_day_365, on_day_366, proven_at_18_months, proven_too_late, nfa, out_of_court, pending, index, before = people
+        # 10 April 2025 is the first anniversary (day 365: no 29 February in between): inside the follow-up.
         offence(on_day_365, day(365), outcome_on=day(400))
         offence(on_day_365, day(20), outcome=Offence.Outcome.CAUTION, outcome_on=day(40))
-        on_day_366 = starter()
         offence(on_day_366, day(366), outcome_on=day(380))
-        proven_at_18_months = starter()
-        offence(proven_at_18_months, day(100), outcome_on=day(365 + 183))
-        proven_too_late = starter()
-        offence(proven_too_late, day(100), outcome_on=day(365 + 184))
-        no_further_action = starter()
-        offence(no_further_action, day(50), outcome=Offence.Outcome.NO_FURTHER_ACTION)
-        out_of_court = starter()
+        # Proven by 10 October 2025, the anniversary plus the six-month waiting period, and not a day later.
+        offence(proven_at_18_months, day(100), outcome_on=datetime.date(2025, 10, 10))
+        offence(proven_too_late, day(100), outcome_on=datetime.date(2025, 10, 11))
+        offence(nfa, day(50), outcome=Offence.Outcome.NO_FURTHER_ACTION)
         offence(out_of_court, day(50), outcome=Offence.Outcome.OUT_OF_COURT)
-        still_pending = starter()
-        offence(still_pending, day(50), outcome=Offence.Outcome.PENDING)
-        index_offence_on_start_day = starter()
-        offence(index_offence_on_start_day, START)
-        offended_before_start = starter()
-        offence(offended_before_start, day(-30), outcome_on=day(10))
+        offence(pending, day(50), outcome=Offence.Outcome.PENDING)
+        offence(index, START)  # the offence the order was for is not a reoffence
+        offence(before, day(-30), outcome_on=day(10))
 
         rollup()
 
         assert figure("proven_reoffending") == (2, 9)
+        assert figure("reoffences_per_offender") == (3, 9)
         assert figure("reoffences_per_reoffender") == (3, 2)
-        assert figure("proven_reoffending", dimension=Dimension.COHORT, slice_key=Cohort.IOM) == (2, 9)
 
-    def test_prison_release_starts_the_follow_up(self, rollup):
+    def test_the_follow_up_runs_to_the_anniversary_so_a_leap_year_gives_366_days(self, rollup):
+        start = datetime.date(2024, 2, 1)  # 2023-24 Q4; 29 February 2024 falls in the follow-up
+        on_day_366, on_day_367 = OffenderFactory(), OffenderFactory()
+        for person in (on_day_366, on_day_367):
+            community_order(person, start)
+        offence(on_day_366, start + datetime.timedelta(days=366))  # 1 February 2025, the anniversary
+        offence(on_day_367, start + datetime.timedelta(days=367))
+
+        rollup([Quarter.containing(start)])
+
+        assert figure("proven_reoffending", Quarter.containing(start)) == (1, 2)
+
+    def test_releases_court_orders_and_cautions_qualify_and_other_starts_do_not(self, rollup):
         released = OffenderFactory()
-        Supervision.objects.create(
-            offender=released, kind=Supervision.Kind.LICENCE, started_on=day(-300), released_on=day(5),
-            responsible_agency=released.lead_agency,
-        )
-        offence(released, day(200))
+        release(released, day(5))
+        released_from_custody = OffenderFactory()
+        release(released_from_custody, day(6), kind=Supervision.Kind.CUSTODY)
+        suspended = OffenderFactory()
+        community_order(suspended, day(7), kind=Supervision.Kind.SUSPENDED_SENTENCE)
+        cautioned = OffenderFactory()
+        caution(cautioned, day(8))
+        joined_iom_only = starter()  # joining a cohort is not a qualifying event
+        on_licence_not_released_yet = OffenderFactory()
+        community_order(on_licence_not_released_yet, day(9), kind=Supervision.Kind.POST_SENTENCE)
+        for person in (released, cautioned):
+            offence(person, day(200))
+        offence(joined_iom_only, day(200))
 
         rollup()
 
-        assert figure("proven_reoffending") == (1, 1)
-        # A release is not a cohort start: the cohort slices do not count it.
-        assert not RollupValue.objects.filter(measure="proven_reoffending", dimension=Dimension.COHORT).exists()
+        assert figure("proven_reoffending") == (2, 4)
 
-    def test_person_starting_two_cohorts_counts_once_from_the_earlier_start(self, rollup):
-        person = starter()
-        MembershipFactory(offender=person, cohort=Cohort.DIP, started_on=day(30))
-        offence(person, day(370))  # within a year of the DIP start, not of the IOM start
+    def test_a_person_enters_once_at_their_first_qualifying_event_in_the_quarter(self, rollup):
+        person = OffenderFactory()
+        community_order(person, START)
+        # A caution for an earlier offence, later in the quarter, does not restart the clock.
+        caution(person, day(30), committed=day(-40))
+        offence(person, day(370))  # a year after the caution, but more than a year after the order
 
         rollup()
 
         assert figure("proven_reoffending") == (0, 1)
-        assert figure("proven_reoffending", dimension=Dimension.COHORT, slice_key=Cohort.DIP) == (1, 1)
-        assert figure("proven_reoffending", dimension=Dimension.COHORT, slice_key=Cohort.IOM) == (0, 1)
+
+    def test_a_caution_in_the_follow_up_is_a_reoffence_and_starts_the_next_quarters_cohort(self, rollup):
+        person = OffenderFactory()
+        community_order(person, START)
+        caution(person, Q2.start + datetime.timedelta(days=3))
+
+        rollup()
+
+        assert figure("proven_reoffending") == (1, 1)
+        assert figure("proven_reoffending", Q2) == (0, 1)
+
+    def test_frequency_per_offender_and_per_reoffender(self, rollup):
+        three_times, once, never, also_never = (OffenderFactory() for _ in range(4))
+        for person in (three_times, once, never, also_never):
+            release(person, START)
+        for n in range(3):
+            offence(three_times, day(40 + n * 30))
+        offence(once, day(90))
+
+        rollup()
+
+        assert figure("proven_reoffending") == (2, 4)
+        assert figure("reoffences_per_offender") == (4, 4)  # 1.00 per offender
+        assert figure("reoffences_per_reoffender") == (4, 2)  # 2.00 per reoffender
+
+    def test_drug_and_alcohol_related_reoffending(self, rollup):
+        drugs, plain, alcohol_too_late, never, both = (OffenderFactory() for _ in range(5))
+        for person in (drugs, plain, alcohol_too_late, never, both):
+            community_order(person, START)
+        Offence.objects.filter(pk=offence(drugs, day(40)).pk).update(drug_related=True)
+        offence(plain, day(60))
+        # Alcohol-related and committed in the year, but proven after the six months' wait: not a proven reoffence.
+        late = offence(alcohol_too_late, day(300), outcome_on=day(300) + datetime.timedelta(days=300))
+        Offence.objects.filter(pk=late.pk).update(alcohol_related=True)
+        flagged = offence(both, day(100))
+        Offence.objects.filter(pk=flagged.pk).update(drug_related=True, alcohol_related=True)
+
+        rollup()
+
+        assert figure("proven_reoffending") == (3, 5)
+        assert figure("drug_alcohol_reoffending") == (2, 5)  # drugs and both; never more than the binary rate
+
+    def test_cohort_slices_are_subsets_of_the_partnership_cohort(self, rollup):
+        on_two_cohorts = starter()  # IOM from START
+        MembershipFactory(offender=on_two_cohorts, cohort=Cohort.DIP, started_on=day(30))
+        release(on_two_cohorts, day(10))
+        offence(on_two_cohorts, day(380))  # more than a year after the release on day 10
+        on_iom_long_before = OffenderFactory()
+        MembershipFactory(offender=on_iom_long_before, cohort=Cohort.IOM, started_on=datetime.date(2022, 5, 1))
+        community_order(on_iom_long_before, day(20))
+        offence(on_iom_long_before, day(100))
+        starter()  # joined IOM in the quarter, no qualifying event: in no reoffending figure
+
+        rollup()
+
+        assert figure("proven_reoffending") == (1, 2)
+        assert figure("proven_reoffending", dimension=Dimension.COHORT, slice_key=Cohort.IOM) == (1, 2)
+        assert figure("proven_reoffending", dimension=Dimension.COHORT, slice_key=Cohort.DIP) == (0, 1)
+        for value in RollupValue.objects.filter(measure="proven_reoffending", period_start=Q1.start):
+            assert value.denominator <= 2 and value.numerator <= 1
+
+    def test_priority_groups_are_slices_of_the_same_cohort(self, rollup):
+        woman_veteran = OffenderFactory(gender=Offender.Gender.FEMALE, veteran=True)
+        care_leaver = OffenderFactory(gender=Offender.Gender.MALE, care_leaver=True)
+        for person in (woman_veteran, care_leaver):
+            release(person, START)
+        offence(care_leaver, day(60))
+
+        rollup()
+
+        assert figure("proven_reoffending", dimension=Dimension.GROUP, slice_key="women") == (0, 1)
+        assert figure("proven_reoffending", dimension=Dimension.GROUP, slice_key="veterans") == (0, 1)
+        assert figure("proven_reoffending", dimension=Dimension.GROUP, slice_key="care_leavers") == (1, 1)
+        assert figure("proven_reoffending", dimension=Dimension.GROUP, slice_key="disability") == (0, None)
 
 
 class TestCohortFlow:
@@ -172,19 +280,16 @@ class TestEngagement:
         people = []
         for missed in (0, 1, 2):
             person = OffenderFactory()
-            Supervision.objects.create(
-                offender=person, kind=Supervision.Kind.COMMUNITY_ORDER, started_on=START,
-                responsible_agency=person.lead_agency,
-            )
+            community_order(person, START)
             for n in range(missed):
                 Appointment.objects.create(
                     offender=person, agency=person.lead_agency, kind=Appointment.Kind.SUPERVISION,
-                    scheduled_at=at(day(3 + n)), outcome=Appointment.Outcome.MISSED,
+                    scheduled_at=at(day(3 + n)), outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE,
                 )
             # Missed after the first month: not counted.
             Appointment.objects.create(
                 offender=person, agency=person.lead_agency, kind=Appointment.Kind.SUPERVISION,
-                scheduled_at=at(day(45)), outcome=Appointment.Outcome.MISSED,
+                scheduled_at=at(day(45)), outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE,
             )
             people.append(person)
 
@@ -192,6 +297,27 @@ class TestEngagement:
 
         assert figure("missed_first_month", category="none") == (1, None)
         assert figure("missed_first_month", category="one") == (1, None)
+        assert figure("missed_first_month", category="two_or_more") == (1, None)
+
+    def test_the_first_month_is_in_uk_time_so_half_past_midnight_in_summer_is_on_its_own_day(self, rollup):
+        london = zoneinfo.ZoneInfo("Europe/London")
+        person = OffenderFactory()
+        community_order(person, START)  # 10 April 2024, British Summer Time
+
+        def missed_at(date, hour, minute):
+            Appointment.objects.create(
+                offender=person, agency=person.lead_agency, kind=Appointment.Kind.SUPERVISION,
+                scheduled_at=datetime.datetime.combine(date, datetime.time(hour, minute), tzinfo=london),
+                outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE,
+            )
+
+        missed_at(START, 0, 30)  # 23:30 on 9 April in UTC: still the first day of the order
+        missed_at(day(29), 23, 30)  # the 30th day
+        missed_at(day(30), 0, 30)  # the 31st day (23:30 on the 30th in UTC): outside
+        missed_at(day(-1), 23, 30)  # the evening before the order starts: outside
+
+        rollup()
+
         assert figure("missed_first_month", category="two_or_more") == (1, None)
 
     def test_enforcement_actions_by_kind_and_acting_agency(self, rollup):
@@ -276,6 +402,41 @@ class TestPathways:
         assert figure("ete_status", category="training") == (1, None)
         assert figure("ete_status", category="unemployed") == (0, None)
 
+    def test_benefits_in_place_at_quarter_end(self, rollup):
+        from pathways.models import BenefitStatus
+
+        in_place, claim_made, working, stopped = (starter() for _ in range(4))
+        starter()  # no benefit status recorded: not counted
+        BenefitStatus.objects.create(offender=in_place, status="in_place", effective_on=day(3))
+        BenefitStatus.objects.create(offender=claim_made, status="claim_made", effective_on=day(3))
+        BenefitStatus.objects.create(offender=working, status="not_needed", effective_on=day(3))
+        BenefitStatus.objects.create(offender=stopped, status="in_place", effective_on=day(3))
+        BenefitStatus.objects.create(offender=stopped, status="not_in_place", effective_on=Q2.start)
+
+        rollup()
+
+        assert figure("benefits_in_place") == (2, 3)
+        assert figure("benefits_in_place", Q2) == (1, 3)
+
+    def test_needs_by_theme_from_the_assessment_standing_at_quarter_end(self, rollup):
+        from tests.pathways_factories import NeedAssessmentFactory, pathway
+
+        health, abuse, resolved, unassessed = (starter() for _ in range(4))
+        NeedAssessmentFactory(offender=health, pathway=pathway("health"), level="significant", assessed_on=day(5))
+        NeedAssessmentFactory(offender=abuse, pathway=pathway("abuse"), level="some", assessed_on=day(5))
+        NeedAssessmentFactory(offender=abuse, pathway=pathway("finance"), level="some", assessed_on=day(6))
+        NeedAssessmentFactory(offender=resolved, pathway=pathway("health"), level="some", assessed_on=day(5))
+        NeedAssessmentFactory(offender=resolved, pathway=pathway("health"), level="none", assessed_on=day(60))
+        # Assessed after the quarter: counts from Q2 only.
+        NeedAssessmentFactory(offender=unassessed, pathway=pathway("health"), level="some", assessed_on=Q2.start)
+
+        rollup()
+
+        assert figure("need_health") == (1, 4)
+        assert figure("need_health", Q2) == (2, 4)
+        assert figure("need_abuse") == (1, 4)
+        assert figure("need_finance") == (1, 4)
+
     def test_treatment_referrals_and_time_to_first_contact(self, rollup):
         from pathways.models import Pathway, Referral, Service, TreatmentEngagement
 
@@ -329,6 +490,40 @@ class TestPanels:
         assert figure("checkpoint_outcomes", Q2, category="completed") == (1, None)
         assert figure("checkpoint_outcomes", Q2, category="reoffended") == (1, None)
 
+    def test_victim_satisfaction_at_the_end_of_checkpoint_contracts(self, rollup):
+        from panels.models import CheckpointContract
+
+        def ended(satisfaction, outcome_on=None):
+            outcome_on = outcome_on or day(30)
+            person = OffenderFactory()
+            return CheckpointContract.objects.create(
+                offender=person, eligible=True, conditions="Weekly contact", started_on=outcome_on - datetime.timedelta(
+                    days=120), agency=person.lead_agency, outcome="completed", outcome_on=outcome_on,
+                victim_satisfaction=satisfaction,
+            )
+
+        for satisfaction in ("very_satisfied", "satisfied", "dissatisfied", "neither", "declined", "not_reached", ""):
+            ended(satisfaction)
+        ended("very_satisfied", Q2.start)
+
+        rollup()
+
+        # Satisfied or very satisfied, of those who answered (declined, not reached and not asked left out).
+        assert figure("checkpoint_victim_satisfaction") == (2, 4)
+        assert figure("checkpoint_victim_satisfaction", Q2) == (1, 1)
+
+    def test_victim_satisfaction_is_recorded_only_once_the_contract_has_an_outcome(self, db):
+        from django.db import IntegrityError, transaction
+
+        from panels.models import CheckpointContract
+
+        person = OffenderFactory()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CheckpointContract.objects.create(
+                offender=person, eligible=True, conditions="Weekly contact", started_on=day(1),
+                agency=person.lead_agency, victim_satisfaction="satisfied",
+            )
+
     def test_open_and_overdue_panel_actions_by_owning_agency(self, rollup):
         from panels.models import AgendaItem, Meeting, MeetingAction, Panel
         from pathways.models import Action
@@ -357,3 +552,37 @@ class TestPanels:
             2, None
         )
         assert figure("panel_actions", Q2, category="overdue") == (1, None)
+
+    def test_a_panel_action_counts_from_its_meeting_even_when_the_minutes_came_later(self, rollup):
+        from panels.models import AgendaItem, Meeting, MeetingAction, Panel
+        from tests.pathways_factories import ActionFactory
+
+        person = OffenderFactory()
+        panel = Panel.objects.create(name="Northtown IOM", kind="iom_main", area=person.area)
+        meeting = Meeting.objects.create(panel=panel, held_on=Q1.end - datetime.timedelta(days=2))
+        item = AgendaItem.objects.create(meeting=meeting, offender=person)
+        # Typed up after the quarter ended, due a month after the meeting.
+        typed_up_late = ActionFactory(offender=person, owner_agency=person.lead_agency, raised_on=Q2.start,
+                                      due_on=Q2.start + datetime.timedelta(days=28))
+        MeetingAction.objects.create(meeting=meeting, agenda_item=item, action=typed_up_late)
+
+        rollup()
+
+        assert figure("panel_actions", category="not_yet_due") == (1, None)
+        assert figure("panel_actions", Q2, category="overdue") == (1, None)
+
+
+def test_the_laptop_database_reads_timestamps_in_uk_time_too():
+    """SQLite (the demo) keeps timestamps as UTC text: 23:30 UTC on 14 July is 00:30 on 15 July in London."""
+    import sqlite3
+
+    from django.db.backends.sqlite3._functions import register
+
+    from dashboard.definition import Tables
+
+    sqlite = sqlite3.connect(":memory:")
+    register(sqlite)
+    tables = Tables(vendor="sqlite")
+    summer = sqlite.execute(f"SELECT {tables.local_date(chr(39) + '2024-07-14 23:30:00' + chr(39))}").fetchone()[0]
+    winter = sqlite.execute(f"SELECT {tables.local_date(chr(39) + '2024-01-14 23:30:00' + chr(39))}").fetchone()[0]
+    assert (summer, winter) == ("2024-07-15", "2024-01-14")

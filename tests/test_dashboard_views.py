@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cases.models import AccessLogEntry, Cohort, CohortMembership, Role
+from cases.models import AccessLogEntry, Cohort, CohortMembership, Role, Supervision
 from dashboard.figures import default_quarter
 from dashboard.models import Dimension, RollupRun, RollupValue
 from dashboard.rollup import run_rollup
@@ -35,9 +35,12 @@ def settled_partnership(partnership):
 
 @pytest.fixture
 def small_cohort(partnership):
-    """Three police-led IOM joiners (a disclosive small number) and the partnership's own people."""
+    """Three police-led IOM joiners starting community orders (a disclosive small number)."""
     people = [OffenderFactory(area=partnership.area, lead_agency=partnership.police) for _ in range(3)]
     join(people)
+    for person in people:
+        Supervision.objects.create(offender=person, kind=Supervision.Kind.COMMUNITY_ORDER, started_on=JOIN_DAY,
+                                   responsible_agency=partnership.probation)
     run_rollup(quarters=[QUARTER.previous(), QUARTER])
     return people
 
@@ -61,21 +64,21 @@ class TestSignIn:
 
 
 class TestDisclosureControl:
-    def test_analyst_sees_small_counts_as_less_than_five(self, partnership, small_cohort, client_for):
+    def test_analyst_sees_small_counts_as_not_shown(self, partnership, small_cohort, client_for):
         response = client_for(partnership.analyst).get(reverse("dashboard:index"))
         assert response.status_code == 200
-        assert "&lt;5" in page_text(response)
+        assert "Not shown" in page_text(response)
         entries = RollupValue.objects.get(
             measure="cohort_entries", period_start=QUARTER.start, dimension=Dimension.ALL
         )
-        assert entries.numerator == 3
+        assert entries.numerator == 3 and entries.numerator_hidden
 
     def test_analyst_export_hides_small_counts(self, partnership, small_cohort, client_for):
         response = client_for(partnership.analyst).get(
             reverse("dashboard:export", args=["cohort_entries", "csv"]), {"quarter": QUARTER.key}
         )
         rows = list(csv.reader(io.StringIO(response.content.decode())))
-        assert rows[-1][1] == "<5"
+        assert rows[-1][1] == "Not shown"
         assert "3" not in [row[1] for row in rows[1:]]
 
     def test_percentages_built_on_small_numbers_are_not_shown(self, partnership, small_cohort, client_for):
@@ -83,15 +86,14 @@ class TestDisclosureControl:
             reverse("dashboard:export", args=["proven_reoffending", "csv"]), {"quarter": QUARTER.key}
         )
         last = list(csv.reader(io.StringIO(response.content.decode())))[-1]
-        assert last[1] == "Not shown"
-        assert last[3] == "<5"
+        assert last[1:] == ["Not shown", "Not shown", "Not shown"]  # rate, none of them reoffended (0), the 3
 
-    def test_case_worker_sees_exact_counts(self, partnership, small_cohort, client_for):
+    def test_case_workers_get_the_same_protected_figures(self, partnership, small_cohort, client_for):
         response = client_for(partnership.police_om).get(
             reverse("dashboard:export", args=["cohort_entries", "csv"]), {"quarter": QUARTER.key}
         )
         rows = list(csv.reader(io.StringIO(response.content.decode())))
-        assert rows[-1][1] == "3"
+        assert rows[-1][1] == "Not shown"
 
     def test_large_counts_are_shown_to_analysts(self, partnership, large_cohort, client_for):
         response = client_for(partnership.analyst).get(
@@ -99,6 +101,17 @@ class TestDisclosureControl:
         )
         sheet = load_workbook(io.BytesIO(response.content)).active
         assert list(sheet.iter_rows(values_only=True))[-1][1] == 12
+
+    def test_the_version_for_publication_rounds_counts_to_the_nearest_five(self, partnership, large_cohort,
+                                                                          client_for):
+        client = client_for(partnership.analyst)
+        response = client.get(reverse("dashboard:export", args=["cohort_entries", "csv"]),
+                              {"quarter": QUARTER.key, "public": "1"})
+        assert list(csv.reader(io.StringIO(response.content.decode())))[-1][1] == "10"
+        report = client.get(reverse("dashboard:report"), {"public": "1"})
+        assert "rounded to the nearest 5" in page_text(report)
+        api = client.get("/api/v1/measures/cohort_entries/", {"quarter": QUARTER.key, "public": "true"}).json()
+        assert api["figures"][-1]["headline"]["value"] == 10.0
 
 
 class TestDrillDown:
@@ -133,6 +146,18 @@ class TestDrillDown:
         assert AccessLogEntry.objects.filter(
             user=partnership.police_om, action=AccessLogEntry.Action.SEARCH, detail__contains="drill-down"
         ).exists()
+
+    def test_the_people_behind_a_hidden_figure_do_not_give_its_size_away(self, partnership, client_for):
+        ours = [OffenderFactory(area=partnership.area, lead_agency=partnership.police) for _ in range(2)]
+        theirs = [OffenderFactory(area=partnership.area, lead_agency=partnership.housing) for _ in range(1)]
+        join(ours + theirs, Cohort.DIP)  # 3 joined: a hidden figure
+        run_rollup(quarters=[QUARTER])
+
+        response = client_for(partnership.police_om).get(self.people_url())
+
+        assert set(response.context["page"].object_list) == set(ours)
+        assert response.context["counted"] is None
+        assert "The figure is not shown" in page_text(response)
 
     def test_probation_sees_people_on_cohorts_shared_with_it(self, partnership, client_for):
         iom = [OffenderFactory(area=partnership.area, lead_agency=partnership.police) for _ in range(2)]
@@ -234,7 +259,9 @@ class TestPages:
         assert "Choose one of area" in page_text(response)
 
     def test_stale_figures_are_flagged(self, partnership, large_cohort, client_for):
-        RollupRun.objects.update(finished_at=timezone.now() - datetime.timedelta(days=3))
+        three_days_ago = timezone.now() - datetime.timedelta(days=3)
+        RollupRun.objects.update(finished_at=three_days_ago)
+        RollupValue.objects.update(computed_at=three_days_ago)
         response = client_for(partnership.analyst).get(reverse("dashboard:index"))
         assert "out of date" in page_text(response)
 
@@ -299,17 +326,20 @@ def test_board_report_prints_every_measure(partnership, large_cohort, client_for
         assert label in html
 
 
-def test_a_hidden_category_cannot_be_worked_out_from_the_total(db):
-    from dashboard.figures import MeasureFigures
-    from dashboard.measures import get_measure
+def test_a_hidden_category_cannot_be_worked_out_from_the_total(partnership, client_for):
+    from cases.models import RagChange
 
-    quarter = QUARTER
-    raw = {("red", quarter.start): (3, 0), ("amber", quarter.start): (9, 0), ("green", quarter.start): (20, 0)}
-    figures = MeasureFigures(get_measure("rag_mix"), [quarter], quarter, True, raw)
-    cells = figures.mix_cells(quarter)
-    assert cells["red"].text == "<5"
-    assert cells["amber"].hidden and cells["amber"].text == "Not shown"
-    assert cells["green"].text == "20"
-    assert figures.cell(quarter).text == "32"
-    unsuppressed = MeasureFigures(get_measure("rag_mix"), [quarter], quarter, False, raw).mix_cells(quarter)
-    assert [cell.text for cell in unsuppressed.values()] == ["3", "9", "20"]
+    at = timezone.make_aware(datetime.datetime.combine(JOIN_DAY, datetime.time(12)))
+    for colour, count in (("red", 3), ("amber", 9), ("green", 20)):
+        for _ in range(count):
+            person = OffenderFactory(area=partnership.area, lead_agency=partnership.police)
+            RagChange.objects.create(offender=person, to_status=colour, reason="Reviewed", changed_at=at)
+    run_rollup(quarters=[QUARTER])
+    response = client_for(partnership.analyst).get(
+        reverse("dashboard:export", args=["rag_mix", "csv"]), {"quarter": QUARTER.key}
+    )
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode())))
+    shown = dict(zip(header, rows[-1], strict=True))
+    assert shown["Red"] == "Not shown"
+    # With the total and two colours shown, red would be the total less the other two.
+    assert [shown[column] for column in ("Amber", "Green", "Total")].count("Not shown") >= 1

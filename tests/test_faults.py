@@ -11,13 +11,13 @@ from django.core.cache import caches
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.two_factor import current_code
 from cases.models import CaseNote, Offender, RagChange
 from reoffending.celery import app as celery_app
-from reoffending.two_factor import current_code
 
 from .factories import OffenderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.faults]
 
 
 def closed_port():

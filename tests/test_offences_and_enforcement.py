@@ -24,18 +24,7 @@ def test_offender_manager_records_offence_then_its_outcome(partnership, client_f
     offence.refresh_from_db()
     assert offence.is_proven and offence.outcome_on.month == 5
     assert AccessLogEntry.objects.filter(object_type="cases.offence", action="change").count() == 1
-    assert b"Charged and convicted" in client.get(f"/cases/{pk}/").content
-
-
-def test_outcome_before_the_offence_is_a_form_error(partnership, client_for):
-    response = client_for(partnership.police_om).post(f"/cases/{partnership.iom_person.pk}/offences/new/", {
-        "committed_on_day": "2", "committed_on_month": "3", "committed_on_year": "2026",
-        "offence_group": "theft", "outcome": "caution",
-        "outcome_on_day": "1", "outcome_on_month": "1", "outcome_on_year": "2026",
-    })
-    assert response.status_code == 200
-    assert "The outcome cannot come before the offence." in response.content.decode()
-    assert not Offence.objects.exists()
+    assert b"Convicted" in client.get(f"/cases/{pk}/sentence/").content
 
 
 def test_database_refuses_an_undated_outcome(partnership):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.locking import ConcurrentEditError
 from cases.models import (
     AccessLogEntry,
     Agency,
@@ -21,7 +22,6 @@ from cases.models import (
     Role,
     Supervision,
 )
-from cases.services import ConcurrentEditError
 from panels import services
 from panels.models import (
     AgendaItem,
@@ -44,6 +44,7 @@ from .factories import (
     SharingAgreementFactory,
     UserFactory,
 )
+from .panels_factories import AgendaItemFactory, MeetingFactory, PanelFactory
 from .pathways_factories import ActionFactory, NeedAssessmentFactory, pathway
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +54,8 @@ DAY = datetime.timedelta(days=1)
 
 
 def make_panel(p, *, kind=PanelKind.IOM_MAIN, name="Northtown IOM panel", agencies=None, chair=None):
-    panel = Panel.objects.create(name=name, kind=kind, area=p.area, chair=chair)
-    for agency in agencies if agencies is not None else [p.police, p.probation]:
-        PanelMembership.objects.create(panel=panel, agency=agency)
-    return panel
+    members = agencies if agencies is not None else [p.police, p.probation]
+    return PanelFactory(name=name, kind=kind, area=p.area, chair=chair, members=members)
 
 
 @pytest.fixture
@@ -65,8 +64,8 @@ def iom(partnership):
     p = partnership
     p.chair = UserFactory(username="police.chair", agency=p.police, role=Role.PANEL_CHAIR)
     p.panel = make_panel(p, chair=p.chair)
-    p.last = Meeting.objects.create(panel=p.panel, held_on=TODAY - 28 * DAY, status=Meeting.Status.OPEN)
-    p.meeting = Meeting.objects.create(panel=p.panel, held_on=TODAY)
+    p.last = MeetingFactory(panel=p.panel, held_on=TODAY - 28 * DAY, status=Meeting.Status.OPEN)
+    p.meeting = MeetingFactory(panel=p.panel)
     return p
 
 
@@ -103,9 +102,9 @@ def test_agenda_selects_new_referrals_reds_reviews_overdue_actions_and_releases_
                                started_on=TODAY - 400 * DAY, released_on=TODAY - 28 * DAY,
                                responsible_agency=p.probation)
     review = iom_person(p)
-    AgendaItem.objects.create(meeting=p.last, offender=review, next_review_on=TODAY - DAY)
+    AgendaItemFactory(meeting=p.last, offender=review, next_review_on=TODAY - DAY)
     review_later = iom_person(p)
-    AgendaItem.objects.create(meeting=p.last, offender=review_later, next_review_on=TODAY + 30 * DAY)
+    AgendaItemFactory(meeting=p.last, offender=review_later, next_review_on=TODAY + 30 * DAY)
     elsewhere = OffenderFactory(area=OffenderFactory().area, lead_agency=p.police, rag_status=RagStatus.RED)
     MembershipFactory(offender=elsewhere, cohort=Cohort.IOM)
     left_cohort = OffenderFactory(area=p.area, lead_agency=p.police, rag_status=RagStatus.RED)
@@ -131,7 +130,7 @@ def test_without_an_earlier_meeting_the_agenda_looks_back_one_cadence(partnershi
     p = partnership
     chair = UserFactory(agency=p.police, role=Role.PANEL_CHAIR)
     panel = make_panel(p, chair=chair)
-    meeting = Meeting.objects.create(panel=panel, held_on=TODAY)
+    meeting = MeetingFactory(panel=panel, held_on=TODAY)
     recent = OffenderFactory(area=p.area, lead_agency=p.police)
     MembershipFactory(offender=recent, cohort=Cohort.IOM, started_on=TODAY - 20 * DAY)
     older = OffenderFactory(area=p.area, lead_agency=p.police)
@@ -222,7 +221,7 @@ def test_a_stale_rag_decision_is_refused_with_a_message(iom, client_for):
         "discussion": "Discussed", "to_status": "red", "rag_reason": "Offending", "expected_status": "amber",
     })
     assert response.status_code == 200
-    assert "changed to Green by someone else" in response.content.decode()
+    assert "The RAG status was changed to Green by someone else" in response.content.decode()
     assert RagChange.objects.filter(offender=person).count() == 1
 
 
@@ -233,13 +232,10 @@ def test_chair_records_attendance_actions_closes_and_prints_minutes(iom, client_
     meeting_url = reverse("panels:meeting", args=[p.meeting.pk])
     assert client.post(reverse("panels:generate", args=[p.meeting.pk])).status_code == 302
     item = p.meeting.items.get(offender=person)
-    assert client.post(reverse("panels:attendance_add", args=[p.meeting.pk]), {
-        "agency": p.probation.pk, "name": "Ruth Owens, senior probation officer", "status": "present",
+    assert client.post(reverse("panels:attendance", args=[p.meeting.pk]), {
+        f"status_{p.probation.pk}": "present", f"name_{p.probation.pk}": "Ruth Owens, senior probation officer",
+        f"status_{p.police.pk}": "apologies", f"name_{p.police.pk}": "DS Helen Marsh",
     }).status_code == 302
-    refused = client.post(reverse("panels:attendance_add", args=[p.meeting.pk]), {
-        "agency": p.housing.pk, "name": "Not a member", "status": "present",
-    })
-    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     response = client.post(reverse("panels:item_action", args=[p.meeting.pk, item.pk]), {
         "pathway": pathway("accommodation").pk, "description": "Refer to the rent deposit scheme",
         "owner_agency": p.probation.pk, "owner": p.probation_om.pk, "due_on": (TODAY + 14 * DAY).isoformat(),
@@ -268,7 +264,7 @@ def test_closed_minutes_cannot_be_changed(iom, client_for):
     p = iom
     person = iom_person(p, rag_status=RagStatus.RED)
     item = services.add_to_agenda(p.chair, p.meeting, person, reason="Red")
-    attendance = services.record_attendance(p.chair, p.meeting, agency=p.police, name="Helen Marsh")
+    services.record_attendance(p.chair, p.meeting, agency=p.police, name="Helen Marsh")
     services.close_meeting(p.chair, p.meeting)
     client = client_for(p.chair)
     posts = [
@@ -276,8 +272,9 @@ def test_closed_minutes_cannot_be_changed(iom, client_for):
         (reverse("panels:item_action", args=[p.meeting.pk, item.pk]), {"description": "Late action"}),
         (reverse("panels:generate", args=[p.meeting.pk]), {}),
         (reverse("panels:add_person", args=[p.meeting.pk]), {"person": str(person.pk), "reason": "x"}),
-        (reverse("panels:attendance_add", args=[p.meeting.pk]), {"agency": p.police.pk, "name": "Someone"}),
-        (reverse("panels:attendance_remove", args=[p.meeting.pk, attendance.pk]), {}),
+        (reverse("panels:attendance", args=[p.meeting.pk]), {f"status_{p.police.pk}": "absent",
+                                                             f"name_{p.police.pk}": "Someone"}),
+        (reverse("panels:plan", args=[p.meeting.pk]), {"starts_at": "09:00"}),
         (reverse("panels:close", args=[p.meeting.pk]), {}),
     ]
     for url, data in posts:
@@ -298,7 +295,8 @@ def test_only_the_chair_may_change_a_meeting(iom, client_for):
     assert client.get(reverse("panels:meeting", args=[p.meeting.pk])).status_code == 200
     for url in [
         reverse("panels:generate", args=[p.meeting.pk]), reverse("panels:close", args=[p.meeting.pk]),
-        reverse("panels:item", args=[p.meeting.pk, item.pk]), reverse("panels:attendance_add", args=[p.meeting.pk]),
+        reverse("panels:item", args=[p.meeting.pk, item.pk]), reverse("panels:attendance", args=[p.meeting.pk]),
+        reverse("panels:plan", args=[p.meeting.pk]),
         reverse("panels:meeting_create", args=[p.panel.pk]),
     ]:
         assert client.post(url, {"discussion": "x"}).status_code == 403, url
@@ -374,9 +372,9 @@ def test_people_on_another_panels_agenda_are_flagged(iom, client_for):
     MembershipFactory(offender=both, cohort=Cohort.DIP)
     only_here = iom_person(p, rag_status=RagStatus.RED)
     dip = make_panel(p, kind=PanelKind.DIP, name="Northtown DIP panel", chair=p.chair)
-    dip_meeting = Meeting.objects.create(panel=dip, held_on=TODAY - 10 * DAY)
+    dip_meeting = MeetingFactory(panel=dip, held_on=TODAY - 10 * DAY)
     services.add_to_agenda(p.chair, dip_meeting, both, reason="Drug testing positive")
-    long_ago = Meeting.objects.create(panel=dip, held_on=TODAY - 200 * DAY)
+    long_ago = MeetingFactory(panel=dip, held_on=TODAY - 200 * DAY)
     services.add_to_agenda(p.chair, long_ago, only_here, reason="Old")
     services.generate_agenda(p.chair, p.meeting)
 
@@ -401,15 +399,15 @@ def test_non_engagement_and_unlocated_flags(iom):
 
     p = iom
     quiet = iom_person(p, rag_status=RagStatus.RED)
-    AppointmentFactory(offender=quiet, scheduled_at=now - 120 * DAY, outcome=Appointment.Outcome.ATTENDED)
-    AppointmentFactory(offender=quiet, scheduled_at=now - 20 * DAY, outcome=Appointment.Outcome.MISSED)
+    AppointmentFactory(offender=quiet, scheduled_at=now - 120 * DAY, outcome=Appointment.Outcome.ATTENDED_COMPLIED)
+    AppointmentFactory(offender=quiet, scheduled_at=now - 20 * DAY, outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE)
     gone = iom_person(p, rag_status=RagStatus.RED)
-    AppointmentFactory(offender=gone, scheduled_at=now - 300 * DAY, outcome=Appointment.Outcome.ATTENDED)
-    AppointmentFactory(offender=gone, scheduled_at=now - 150 * DAY, outcome=Appointment.Outcome.MISSED,
+    AppointmentFactory(offender=gone, scheduled_at=now - 300 * DAY, outcome=Appointment.Outcome.ATTENDED_COMPLIED)
+    AppointmentFactory(offender=gone, scheduled_at=now - 150 * DAY, outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE,
                        kind=Appointment.Kind.HOME_VISIT)
     engaging = iom_person(p, rag_status=RagStatus.RED)
-    AppointmentFactory(offender=engaging, scheduled_at=now - 5 * DAY, outcome=Appointment.Outcome.ATTENDED)
-    AppointmentFactory(offender=engaging, scheduled_at=now - 20 * DAY, outcome=Appointment.Outcome.MISSED)
+    AppointmentFactory(offender=engaging, scheduled_at=now - 5 * DAY, outcome=Appointment.Outcome.ATTENDED_COMPLIED)
+    AppointmentFactory(offender=engaging, scheduled_at=now - 20 * DAY, outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE)
     services.generate_agenda(p.chair, p.meeting)
     flags = {entry.offender.pk: entry.engagement_flag for entry in build_agenda(p.meeting, p.chair)[0]}
     assert flags == {quiet.pk: "not_engaging", gone.pk: "unlocated", engaging.pk: ""}
@@ -426,7 +424,7 @@ def mappa(partnership):
     p.chair = UserFactory(agency=p.probation, role=Role.PANEL_CHAIR)
     p.panel = make_panel(p, kind=PanelKind.MAPPA, name="Northtown MAPPA", chair=p.chair,
                          agencies=[p.police, p.probation, p.prison, p.housing])
-    p.meeting = Meeting.objects.create(panel=p.panel, held_on=TODAY)
+    p.meeting = MeetingFactory(panel=p.panel, held_on=TODAY)
     p.person = OffenderFactory(area=p.area, lead_agency=p.probation)
     MembershipFactory(offender=p.person, cohort=Cohort.MAPPA, started_on=TODAY - 300 * DAY)
     return p
@@ -467,7 +465,7 @@ def test_mappa_level_decisions_keep_history_and_level_2_and_3_need_a_review_date
 
 def test_a_mappa_review_falling_due_puts_the_person_on_the_agenda(mappa):
     p = mappa
-    earlier = Meeting.objects.create(panel=p.panel, held_on=TODAY - 60 * DAY)
+    earlier = MeetingFactory(panel=p.panel, held_on=TODAY - 60 * DAY)
     item = services.add_to_agenda(p.chair, earlier, p.person, reason="First review")
     MappaLevelDecision.objects.create(offender=p.person, meeting=earlier, category=2, level=2,
                                       review_on=TODAY - 2 * DAY, reason="Active management",
@@ -551,7 +549,7 @@ def fill_agenda(p, meeting, count):
         person = iom_person(p, rag_status=RagStatus.RED)
         NeedAssessmentFactory(offender=person)
         ActionFactory(offender=person, due_on=TODAY - DAY, raised_on=TODAY - 20 * DAY)
-        AppointmentFactory(offender=person, outcome=Appointment.Outcome.MISSED)
+        AppointmentFactory(offender=person, outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE)
         CaseNoteFactory(offender=person, agency=p.police)
         item = services.add_to_agenda(p.chair, meeting, person, reason="Red")
         services.record_discussion(p.chair, item, discussion="Discussed", to_status="amber", rag_reason="Better")
@@ -689,6 +687,26 @@ def test_a_second_chairs_stale_save_of_a_discussion_is_refused(iom, client_for):
     assert first.status_code == 302
     second = client_for(probation_chair).post(url, {"discussion": "Agreed: treatment first", "version": "1"})
     assert second.status_code == 200
-    assert "Someone else recorded a decision on this agenda item" in second.content.decode()
+    assert "This agenda item was changed by someone else at" in second.content.decode()
     item.refresh_from_db()
     assert item.discussion == "Agreed: housing first" and item.version == 2
+
+
+def test_the_victims_satisfaction_is_recorded_once_the_contract_has_ended(partnership, client_for):
+    p = partnership
+    person = OffenderFactory(area=p.area, lead_agency=p.police)
+    contract = services.create_checkpoint_contract(
+        p.police_om, person, eligible=True, conditions="Weekly contact", started_on=TODAY - 130 * DAY,
+        victim_consulted=True, victim_consulted_on=TODAY - 131 * DAY,
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.update_checkpoint_contract(p.police_om, contract, expected_version=contract.version,
+                                            victim_satisfaction="satisfied")
+    assert "victim_satisfaction" in refused.value.message_dict
+    done = services.update_checkpoint_contract(
+        p.police_om, contract, expected_version=contract.version, outcome=CheckpointContract.Outcome.COMPLETED,
+        outcome_on=TODAY - 10 * DAY, victim_satisfaction="very_satisfied",
+    )
+    assert done.get_victim_satisfaction_display() == "Very satisfied"
+    html = client_for(p.police_om).get(reverse("panels:checkpoint", args=[contract.pk])).content.decode()
+    assert "Very satisfied" in html

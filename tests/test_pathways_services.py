@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from cases.locking import ConcurrentEditError
 from cases.models import AccessLogEntry
-from cases.services import ConcurrentEditError
 from pathways import services
 from pathways.models import (
     AccommodationStatus,

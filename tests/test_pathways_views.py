@@ -230,7 +230,8 @@ def test_referral_recorded_and_its_outcome(partnership, client_for):
     })
     assert response.status_code == 302, response.content.decode()
     referral.refresh_from_db()
-    assert referral.status == "completed" and referral.met_contact_target is None  # the service sets no target
+    # The service sets no target of its own; an emergency is to be seen within 24 hours all the same.
+    assert referral.status == "completed" and referral.met_contact_target is True
     assert referral.time_to_first_contact == datetime.timedelta(hours=3)
 
 
@@ -258,16 +259,20 @@ def test_accommodation_on_the_day_of_release_is_recorded(partnership, client_for
     assert client.get(reverse("pathways:status_create", args=[p.iom_person.pk, "nonsense"])).status_code == 404
 
 
-def test_case_page_shows_the_pathways_section(partnership, client_for):
+def test_case_overview_shows_the_action_plan_and_the_pathways_tab_the_needs(partnership, client_for):
     p = partnership
     NeedAssessmentFactory(offender=p.iom_person, level="significant")
-    ActionFactory(offender=p.iom_person, due_on=TODAY, raised_on=TODAY - 3 * DAY)
+    ActionFactory(offender=p.iom_person, due_on=TODAY, raised_on=TODAY - 3 * DAY, description="Find a hostel bed")
     Action.objects.update(due_on=TODAY - DAY)
     AccommodationStatus.objects.create(offender=p.iom_person, status="no_fixed_abode", on_release_day=True,
                                        effective_on=TODAY - 3 * DAY)
-    body = client_for(p.probation_om).get(reverse("cases:detail", args=[p.iom_person.pk])).content.decode()
-    assert "Resettlement pathways" in body and "Significant need" in body and "1 overdue" in body
-    assert "On the day of release: rough sleeping or no fixed abode" in body
+    client = client_for(p.probation_om)
+    body = client.get(reverse("cases:detail", args=[p.iom_person.pk])).content.decode()
+    assert "Action plan" in body and "1 overdue" in body
+    assert "Overdue action for" in body and "Find a hostel bed" in body  # needs your attention
+    assert f'href="{reverse("pathways:person", args=[p.iom_person.pk])}"' in body  # the Pathways tab
+    pathways = client.get(reverse("pathways:person", args=[p.iom_person.pk])).content.decode()
+    assert "Significant need" in pathways and "Day of release" in pathways
 
 
 def test_viewing_and_changing_are_access_logged(partnership, client_for):

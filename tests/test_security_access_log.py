@@ -98,7 +98,7 @@ def test_agency_admin_searches_the_log_by_person_user_and_date(partnership, clie
     today = timezone.localdate().isoformat()
     by_person = admin.get("/cases/access-log/", {"person": partnership.iom_person.pk}).context["page"]
     assert {e.username for e in by_person} == {"police.om"}
-    by_user = admin.get("/cases/access-log/", {"username": "police.reader"}).context["page"]
+    by_user = admin.get("/cases/access-log/", {"user": "police.reader"}).context["page"]
     assert {e.offender_id for e in by_user} == {partnership.police_only_person.pk}
     by_date = admin.get("/cases/access-log/", {"date_from": today, "date_to": today}).context["page"]
     assert len(by_date) == 2

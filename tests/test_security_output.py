@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from cases import services
 from cases.models import AccessLogEntry, CaseNote
-from reoffending.exports import csv_response, safe_cell, xlsx_response
+from web.exports import csv_response, safe_cell, xlsx_response
 
 from .factories import MembershipFactory, OffenderFactory
 

@@ -26,7 +26,8 @@ def production_environment(**extra):
     environment = {
         key: value for key, value in os.environ.items()
         # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests' live server, never in production.
-        if key not in {"DEBUG", "HTTPS", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if key not in {"DEBUG", "LOCAL_DEVELOPMENT", "HTTPS", "DJANGO_SETTINGS_MODULE", "SECRET_KEY",
+                       "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update(
         DJANGO_SETTINGS_MODULE="reoffending.settings", DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64),
@@ -93,7 +94,7 @@ def test_https_is_enforced_with_hsts_but_the_health_check_stays_plain(client):
     assert plain.status_code == 301 and plain["Location"].startswith("https://")
     secure = client.get("/sign-in/", secure=True)
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
-    assert client.get("/health/").status_code == 200
+    assert client.get("/health/live/").status_code == 200
 
 
 def test_sessions_do_not_depend_on_redis():

@@ -11,8 +11,8 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.two_factor import current_code
 from reoffending.security import IdleTimeoutMiddleware
-from reoffending.two_factor import current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,9 @@ def test_setting_up_an_app_shows_secret_uri_and_qr_code_then_verifies(client, pa
     device.save()
 
     response = client.post("/sign-in/set-up-authenticator-app/", {"token": current_code(device), "next": "/cases/"})
-    assert response.status_code == 302 and response["Location"] == "/cases/"
+    # Signed in: the backup codes are shown once, then the page asked for.
+    assert response.status_code == 200 and "Save your backup codes" in response.content.decode()
+    assert 'href="/cases/"' in response.content.decode()
     assert TOTPDevice.objects.get(user=user).confirmed
     assert client.get("/cases/").status_code == 200
 
@@ -162,15 +164,15 @@ def test_demo_users_get_an_app_and_demo_code_prints_its_code(partnership, settin
 
     from django.core.management import CommandError, call_command
 
-    from reoffending.management.commands.seed_demo import enrol_demo_authenticator_apps
+    from synthetic.management.commands.seed_demo import enrol_demo_authenticator_apps
 
     enrol_demo_authenticator_apps()
     device = TOTPDevice.objects.get(user=partnership.police_om, confirmed=True)
-    settings.DEBUG = True
+    settings.LOCAL_DEVELOPMENT = True
     out = StringIO()
     call_command("demo_code", "police.om", stdout=out)
     assert out.getvalue().strip() == current_code(device)
-    settings.DEBUG = False
+    settings.LOCAL_DEVELOPMENT = False
     with pytest.raises(CommandError, match="local demo only"):
         call_command("demo_code", "police.om", stdout=StringIO())
 

@@ -11,17 +11,19 @@ from django.urls import reverse
 from cases.models import (
     Agency,
     Appointment,
+    CaseShare,
     CohortMembership,
     Offence,
     Offender,
-    OffenderGroupObjectPermission,
     RagChange,
     Role,
     SharingAgreement,
     User,
 )
-from reoffending.management.commands.generate_partnership import generate
-from reoffending.synthetic import Plan
+from panels.models import Meeting, Panel
+from pathways.models import AccommodationStatus, Action, NeedAssessment, Referral
+from synthetic import Plan
+from synthetic.management.commands.generate_partnership import generate
 
 AS_OF = datetime.date(2026, 11, 1)
 TINY = 0.001
@@ -109,7 +111,7 @@ def test_offence_outcomes_and_memberships_are_consistent(generated):
 def expected_visible_ids(user):
     cohorts = SharingAgreement.objects.filter(agency=user.agency).values("cohort")
     on_shared_cohort = CohortMembership.objects.filter(ended_on__isnull=True, cohort__in=cohorts).values("offender")
-    shared = OffenderGroupObjectPermission.objects.filter(group=user.agency.group).values("content_object")
+    shared = CaseShare.objects.active().filter(agency=user.agency).values("offender")
     return set(
         Offender.objects.filter(lead_agency=user.agency).values_list("pk", flat=True)
     ) | set(Offender.objects.filter(pk__in=on_shared_cohort).values_list("pk", flat=True)) | set(
@@ -153,16 +155,15 @@ def test_management_command_runs_tiny(db):
 
 
 def test_pathway_actions_address_the_same_persons_needs(generated):
-    pathways = pytest.importorskip("pathways.models")
-    actions = pathways.Action.objects.all()
+    actions = Action.objects.all()
     assert actions.count() == 500
-    assert pathways.NeedAssessment.objects.count() == 500
+    assert NeedAssessment.objects.count() == 500
     assert not actions.exclude(need__offender=F("offender")).exists()
     assert not actions.exclude(need__pathway=F("pathway")).exists()
     assert not actions.exclude(owner__isnull=True).exclude(owner__agency=F("owner_agency")).exists()
     assert actions.filter(status__in=["open", "in_progress"]).exists()
-    assert pathways.Referral.objects.exists()
-    assert pathways.AccommodationStatus.objects.filter(on_release_day=True).exists()
+    assert Referral.objects.exists()
+    assert AccommodationStatus.objects.filter(on_release_day=True).exists()
 
 
 def schema_snapshot():
@@ -183,15 +184,14 @@ def test_generation_restores_every_index_and_constraint(db):
 
 
 def test_panels_meet_monthly_with_distinct_people_on_each_agenda(generated):
-    panels = pytest.importorskip("panels.models")
-    assert panels.Panel.objects.count() == 3
-    for panel in panels.Panel.objects.all():
+    assert Panel.objects.count() == 3
+    for panel in Panel.objects.all():
         meetings = panel.meetings.all()
         assert meetings.count() == 61  # five years of monthly meetings and the next ones
         assert meetings.filter(status="closed").count() >= 59
         assert meetings.filter(status="scheduled").exists()
         assert panel.memberships.exists()
-    closed = panels.Meeting.objects.filter(status="closed").first()
+    closed = Meeting.objects.filter(status="closed").first()
     assert closed.items.count() == 15
     assert closed.attendance.exists()
 

@@ -29,6 +29,7 @@ def reference_data(transactional_db):
     from django.apps import apps
 
     importlib.import_module("pathways.migrations.0002_seed_pathways").seed_pathways(apps, None)
+    importlib.import_module("panels.migrations.0004_panel_types").seed_panel_types(apps, None)
 
 
 @pytest.fixture(scope="session")

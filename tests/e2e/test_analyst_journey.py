@@ -43,7 +43,7 @@ def test_analyst_filters_the_dashboard_exports_a_table_and_cannot_open_a_case(jo
     j.sign_in(p.analyst)
     j.expect_heading("Partnership performance")
     nav = j.page.get_by_role("navigation", name="Primary navigation")
-    expect(nav.get_by_role("link")).to_have_text(["Dashboard"])
+    expect(nav.get_by_role("link")).to_have_text(["Dashboard", "Evaluations", "Delivery plan"])
     j.checkpoint("dashboard")
 
     quarter_label = earlier.label + (" (so far)" if earlier == quarter_choices()[0] else "")

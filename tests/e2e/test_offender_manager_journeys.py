@@ -43,7 +43,8 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     j.checkpoint("search by PNC")
     j.follow("ASHWORTH, Jordan", within=results)
     j.expect_heading("Jordan Ashworth")
-    j.checkpoint("case page")
+    j.checkpoint("case overview")
+    j.follow("Pathways")
 
     # A new need on the accommodation pathway, then an action for the council's housing team.
     j.follow("Assess needs")
@@ -54,7 +55,7 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     j.fill("Why: accommodation (optional)", "No fixed abode since release; sofa surfing.")
     j.press("Save assessment")
     j.expect_success("Needs assessed on 1 pathway.")
-    j.expect_heading("Resettlement pathways")
+    j.expect_heading("Resettlement pathways", level=2)
     j.checkpoint("pathways after assessment")
     j.follow("Add action on Accommodation")
     j.expect_heading("Add an action")
@@ -68,35 +69,34 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     plan = j.page.get_by_role("table").filter(has=j.page.get_by_role("columnheader", name="Owner"))
     expect(plan.get_by_role("row").filter(has_text="rent deposit scheme")).to_contain_text("Northtown Council Housing")
     j.checkpoint("pathways after adding an action")
-    j.follow("Back to Jordan Ashworth")
-    j.expect_heading("Jordan Ashworth")
+    j.follow("Sentence and compliance")
+    j.expect_heading("Sentence and compliance", level=2)
+    j.checkpoint("sentence and compliance")
 
-    # A missed appointment: the early warning the partnership watches for.
+    # A missed home visit: the early warning the partnership watches for.
     j.follow("Record a contact or appointment")
     j.expect_heading("Record a contact or appointment")
     j.checkpoint("record an appointment")
     yesterday_morning = (timezone.localtime() - datetime.timedelta(days=1)).replace(
         hour=10, minute=30, second=0, microsecond=0
     )
-    j.select("Kind", "Probation supervision")
-    j.fill_datetime("Date and time", yesterday_morning)
-    j.choose("Missed")
-    j.fill("Notes (optional)", "Did not attend; no phone contact.")
+    j.select("Kind", "Police home visit")
+    j.fill_date("Date", yesterday_morning.date())
+    j.fill("Time", "10:30")
+    j.choose("Unacceptable absence")
+    j.fill("Notes (optional)", "Did not answer the door; no phone contact.")
     j.press("Save")
     j.expect_success("Appointment recorded.")
-    appointments = (
-        j.page.get_by_role("table")
-        .filter(has=j.page.get_by_role("columnheader", name="When"))
-        .filter(has=j.page.get_by_role("columnheader", name="Outcome"))
-    )
-    expect(appointments.get_by_role("row").filter(has_text="Probation supervision")).to_contain_text("Missed")
-    j.checkpoint("case page after missed appointment")
+    expect(j.page.get_by_role("main")).to_contain_text("Unacceptable absence")
+    expect(j.page.get_by_role("main")).to_contain_text("1 failure to comply within 12 months")
+    j.checkpoint("appointment after missed home visit")
 
     # The RAG status changes with a reason; leaving the status out once shows the error summary.
+    j.follow("Overview")
     j.follow("Change RAG status")
     j.expect_heading("Change RAG status")
     j.checkpoint("change RAG status")
-    reason = "Missed supervision and intelligence of renewed shoplifting."
+    reason = "Missed home visit and intelligence of renewed shoplifting."
     j.fill("Reason", reason)
     j.press("Save")
     status_group = j.page.get_by_role("group", name="New RAG status")
@@ -106,9 +106,9 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     expect(j.field("Reason")).to_have_value(reason)
     j.press("Save")
     j.expect_success("RAG status changed.")
-    history = j.page.get_by_role("table").filter(has=j.page.get_by_role("columnheader", name="Change"))
-    expect(history).to_contain_text(reason)
-    j.checkpoint("case page after RAG change")
+    rag_card = j.page.locator(".govuk-summary-card").filter(has=j.page.get_by_role("heading", name="RAG status"))
+    expect(rag_card).to_contain_text(reason)
+    j.checkpoint("overview after RAG change")
 
     person = p.iom_person
     person.refresh_from_db()
@@ -120,7 +120,7 @@ def test_offender_manager_finds_a_person_by_pnc_and_records_case_work(
     action = Action.objects.get(offender=person)
     assert (action.owner_agency, action.need, action.due_on, action.created_by) == (p.housing, need, due, p.police_om)
     missed = Appointment.objects.get(offender=person)
-    assert missed.outcome == Appointment.Outcome.MISSED
+    assert missed.outcome == Appointment.Outcome.UNACCEPTABLE_ABSENCE
     assert timezone.localtime(missed.scheduled_at) == yesterday_morning
 
 

@@ -21,7 +21,8 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import Agency, Offender, Role, User
-from dashboard.measures import Tables, all_measures
+from dashboard.definition import Tables
+from dashboard.measures import all_measures
 from dashboard.models import RollupRun, RollupValue
 from dashboard.periods import reporting_quarters
 from dashboard.rollup import _measure_ctes, aggregation_transaction, compute_measure, run_rollup
