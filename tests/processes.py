@@ -141,9 +141,11 @@ class PostgresCluster:
     def init_primary(self):
         self._run(postgres_bin("initdb"), "--pgdata", self.dir, "--auth", "trust", "--username", "postgres",
                   "--no-sync", "--encoding", "UTF8", "--locale", "C")
+        # synchronous_commit stays on: with it off, a commit can return before its WAL is written, and
+        # pg_current_wal_lsn() (the write position) would not yet cover it, so "the replica has replayed
+        # everything written so far" could hold while the newest commits were still on their way.
         with (self.dir / "postgresql.conf").open("a") as conf:
-            conf.write("wal_level = replica\nmax_wal_senders = 5\nfsync = off\nsynchronous_commit = off\n"
-                       "full_page_writes = off\n")
+            conf.write("wal_level = replica\nmax_wal_senders = 5\nfsync = off\nfull_page_writes = off\n")
         return self
 
     def replica_of(self, primary):
