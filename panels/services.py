@@ -7,6 +7,7 @@ so the case page and the action plans show what the panel decided.
 """
 
 import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -214,12 +215,21 @@ def _day_after(day):
     return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
 
 
+class AddedItem(NamedTuple):
+    """An item `generate_agenda` put on the agenda: its id, the person's id and its place in the order."""
+
+    id: int
+    offender_id: int
+    position: int
+
+
 def _insert_items(meeting, newcomers, *, now):
-    """Put `newcomers` ((person's id, position, reasons), in agenda order) on the agenda; their items.
+    """Put `newcomers` ((person's id, position, reasons), in agenda order) on the agenda.
 
     On PostgreSQL this is one INSERT from an array a column (the person, the position, the
-    minutes and each reason); every other column takes its default. The items returned are
-    built from the values sent and the ids given, without reading the rows back.
+    minutes and each reason); every other column takes its default. Returns an `AddedItem`
+    each, in the order given: a busy panel's agenda adds thousands of people, and building a
+    model instance for each would cost more than writing them.
     """
     if not newcomers:
         return []
@@ -229,15 +239,16 @@ def _insert_items(meeting, newcomers, *, now):
         **{name: [name in r for r in reasons] for name in REASON_FIELDS},
     }
     if connection.vendor != "postgresql":
-        items = [AgendaItem(meeting=meeting, **{name: values[index] for name, values in varying.items()})
-                 for index in range(len(newcomers))]
-        return AgendaItem.objects.bulk_create(items)
+        items = AgendaItem.objects.bulk_create(
+            AgendaItem(meeting=meeting, **{name: values[index] for name, values in varying.items()})
+            for index in range(len(newcomers))
+        )
+        return [AddedItem(item.pk, item.offender_id, item.position) for item in items]
     fixed = {"meeting_id": meeting.pk, "updated_at": now}
     quote = connection.ops.quote_name
-    fields, selected, params, arrays, constants = [], [], [], [], {}
+    columns, selected, params, arrays = [], [], [], []
     for field in AgendaItem._meta.concrete_fields:
         if field.primary_key:
-            fields.append(field)
             continue
         db_type = field.db_type(connection)
         if field.attname in varying:
@@ -249,28 +260,19 @@ def _insert_items(meeting, newcomers, *, now):
                 continue  # a default the database fills in
             selected.append(f"%s::{db_type}")
             params.append(field.get_db_prep_save(value, connection))
-            constants[field.attname] = value
-        fields.append(field)
-    inserted = ", ".join(quote(field.column) for field in fields if not field.primary_key)
+        columns.append(quote(field.column))
     unnest = ", ".join(f"%s::{db_type}[]" for db_type, _ in arrays)
     names = ", ".join(f"c{index}" for index in range(len(arrays)))
     with connection.cursor() as cursor:
         # Names and types come from the model; every value is a parameter.
         cursor.execute(
-            f"INSERT INTO {quote(AgendaItem._meta.db_table)} ({inserted}) "  # noqa: S608
+            f"INSERT INTO {quote(AgendaItem._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
             f"SELECT {', '.join(selected)} FROM unnest({unnest}) AS rows({names}) RETURNING id, offender_id",
             [*params, *(values for _, values in arrays)],
         )
         ids = {offender_id: pk for pk, offender_id in cursor.fetchall()}
-    # The items as the database now holds them, a column at a time.
-    attnames = [field.attname for field in fields]
-    columns = {**varying, "id": [ids[offender_id] for offender_id in offender_ids]}
-    rows = zip(*(columns[name] if name in columns else [constants[name]] * len(offender_ids) for name in attnames),
-               strict=True)
-    items = [AgendaItem.from_db(connection.alias, attnames, row) for row in rows]
-    for item in items:
-        item.meeting = meeting
-    return items
+    return [AddedItem(ids[offender_id], offender_id, position)
+            for offender_id, position in zip(offender_ids, positions, strict=True)]
 
 
 def _update_items(items, *, now):
@@ -319,7 +321,7 @@ def generate_agenda(user, meeting):
     of those already listed; it never removes anyone (the chair may have added them by hand
     or the panel may already have discussed them). The agenda draws only on people the
     chair's agency may see; other members see each item only if they may see the person.
-    Returns the items added, in agenda order. The number of queries does not grow with the
+    Returns an `AddedItem` for each item added, in agenda order. The number of queries does not grow with the
     number of people selected.
     """
     ensure_meeting_editable(user, meeting)
