@@ -33,6 +33,7 @@ from cases.models import (
     Requirement,
     Supervision,
 )
+from operations.bulk import copy_records
 from pathways.models import AccommodationStatus, BenefitStatus, EteStatus, TreatmentEngagement
 from risk.models import RiskAssessment, RiskScore, RoshLevel, ScoreBand, ScoreKind
 
@@ -275,7 +276,7 @@ class FactFeed(Feed):
         for record, _ in to_create:
             by_model.setdefault(type(record), []).append(record)
         for model, records in by_model.items():
-            model.objects.bulk_create(records, batch_size=1_000)
+            copy_records(model, records)
         updates = {}
         for record, _, changed in to_update:
             updates.setdefault(type(record), ([], set()))
