@@ -409,7 +409,8 @@ class OffencesFeed(FactFeed):
     def after_write(self, context, created, updated):
         if created:
             # Once the file commits: the people's offender managers hear of new offences (never on a dry run).
-            events.publish(events.offences_arrived, offences=[record for record, _ in created], actor=None)
+            # By id: what waits for the commit stays small however long the file.
+            events.publish(events.offences_arrived, offence_ids=[record.pk for record, _ in created], actor=None)
 
 
 # -- Orders --------------------------------------------------------------------------------------------------------
