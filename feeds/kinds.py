@@ -39,7 +39,7 @@ from risk.models import RiskAssessment, RiskScore, RoshLevel, ScoreBand, ScoreKi
 
 from .cells import Choices, parse_bool, parse_date, parse_datetime
 from .importing import RowResult
-from .matching import CONFLICT, EXACT, POSSIBLE, Matcher, row_identifiers
+from .matching import CONFLICT, EXACT, POSSIBLE, Matcher, people_by_id, row_identifiers
 from .models import FeedKind, FeedSource, PossibleMatch
 from .rules import ModelRules, messages
 
@@ -141,9 +141,13 @@ class FactFeed(Feed):
 
     # -- the common run
 
+    # Whether a row's person is needed as a whole record (to go through the case services), or only its id,
+    # name and identifiers.
+    whole_people = False
+
     def start(self, context):
         context.sources = dict(FeedSource.objects.values_list("name", "agency_id"))
-        context.matcher = Matcher(context.user)
+        context.matcher = Matcher(context.user, whole_records=self.whole_people)
         context.rules = {model: ModelRules(model, self.rule_fields_for(model)) for model in self.models()}
 
     def rule_fields_for(self, model):
@@ -213,7 +217,7 @@ class FactFeed(Feed):
         visible_owners = set(
             Offender.objects.visible_to(context.user).filter(pk__in=owners).values_list("pk", flat=True)
         ) if owners else set()
-        people = Offender.objects.in_bulk(visible_owners)
+        people = people_by_id(visible_owners) if visible_owners else {}
         to_create, to_update = [], []
         results = []
         for number, record, result, values in parsed:
@@ -388,7 +392,7 @@ class OffencesFeed(FactFeed):
     ]
 
     def new_record(self, context, person, values):
-        record = Offence(offender=person, recorded_by_agency_id=context.agency_id, recorded_at=context.now)
+        record = Offence(offender_id=person.pk, recorded_by_agency_id=context.agency_id, recorded_at=context.now)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         return record
@@ -443,7 +447,7 @@ class OrdersFeed(FactFeed):
         return [name for name in super().rule_fields_for(model) if name != "requirements"]
 
     def new_record(self, context, person, values):
-        record = Supervision(offender=person, responsible_agency_id=context.agency_id)
+        record = Supervision(offender_id=person.pk, responsible_agency_id=context.agency_id)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         record.wanted_requirements = values.get("requirements") or []
@@ -516,7 +520,7 @@ class AppointmentsFeed(FactFeed):
     ]
 
     def new_record(self, context, person, values):
-        record = Appointment(offender=person, agency_id=context.agency_id, recorded_at=context.now)
+        record = Appointment(offender_id=person.pk, agency_id=context.agency_id, recorded_at=context.now)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         return record
@@ -620,7 +624,7 @@ class StatusesFeed(FactFeed):
 
     def new_record(self, context, person, values):
         model = STATUS_MODELS[values["pathway"]]
-        record = model(offender=person, recorded_by=context.user, agency_id=context.agency_id)
+        record = model(offender_id=person.pk, recorded_by=context.user, agency_id=context.agency_id)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         return record
@@ -708,7 +712,7 @@ class RiskFeed(FactFeed):
 
     def new_record(self, context, person, values):
         model = self.target_model(values)
-        record = model(offender=person, agency_id=context.agency_id, recorded_by=context.user,
+        record = model(offender_id=person.pk, agency_id=context.agency_id, recorded_by=context.user,
                        recorded_at=context.now)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
@@ -726,6 +730,8 @@ class RiskFeed(FactFeed):
 
 class PersonRowFeed(FactFeed):
     """A feed whose rows each depend on the person's history: applied row by row through the services."""
+
+    whole_people = True
 
     def process(self, context, chunk):
         parsed = [(number, record, *self.parse(context, number, record)) for number, record in chunk]
