@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from cases import events, services
 from cases.identifiers import normalise_identifier, validate_crn, validate_pnc_number, validate_prison_number
@@ -116,7 +117,12 @@ class FactFeed(Feed):
         return [column.name for column in self.own_columns if column.name in self.field_names()]
 
     def field_names(self):
-        return {field.name for field in self.model._meta.concrete_fields}
+        return self.model_field_names
+
+    @cached_property
+    def model_field_names(self):
+        # Asked for each value of each row: worked out once per feed.
+        return frozenset(field.name for field in self.model._meta.concrete_fields)
 
     # -- steps a feed fills in
 
@@ -131,7 +137,8 @@ class FactFeed(Feed):
 
     def record_values(self, values):
         """The model field values a row sets (columns missing from the file are left as the record has them)."""
-        return {name: value for name, value in values.items() if name in self.field_names()}
+        names = self.field_names()
+        return {name: value for name, value in values.items() if name in names}
 
     def after_write(self, context, created, updated):
         pass
