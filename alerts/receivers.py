@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import events as case_events
+from cases.models import Offence
 from pathways import events as pathway_events
 from pathways.models import possible_action_owners
 
@@ -68,21 +69,30 @@ def offence_recorded(sender, *, offence, actor, **kwargs):
     deliver(_to_case_manager(offence.offender, actor, message), actor=actor)
 
 
-def offences_arrived(sender, *, offences, actor=None, **kwargs):
-    """Offences from a partner system's feed: the lead offender manager of each person hears of each, once."""
-    notices = []
-    for offence in offences:
-        manager = offence.offender.lead_offender_manager
-        if manager is None:
-            continue
-        source = offence.source_system or "a partner system"
-        notices.append(Notice(
-            manager, offence.offender_id, Kind.NEW_OFFENCE,
-            f"New offence from {source}: {offence.get_offence_group_display().lower()} "
-            f"on {_day(offence.committed_on)}.",
-            _case_link(offence.offender_id), key=f"offence:{offence.pk}",
-        ))
-    deliver(notices, actor=actor)
+OFFENCES_AT_ONCE = 2_000
+
+
+def offences_arrived(sender, *, offence_ids, actor=None, **kwargs):
+    """Offences from a partner system's feed: the lead offender manager of each person hears of each, once.
+
+    Read a few thousand at a time, with their people and managers, so a file of any length takes a
+    few queries per batch and little memory.
+    """
+    offence_ids = list(offence_ids)
+    for start in range(0, len(offence_ids), OFFENCES_AT_ONCE):
+        offences = (Offence.objects.filter(pk__in=offence_ids[start:start + OFFENCES_AT_ONCE],
+                                           offender__lead_offender_manager__isnull=False)
+                    .select_related("offender__lead_offender_manager").order_by("pk"))
+        notices = []
+        for offence in offences:
+            source = offence.source_system or "a partner system"
+            notices.append(Notice(
+                offence.offender.lead_offender_manager, offence.offender_id, Kind.NEW_OFFENCE,
+                f"New offence from {source}: {offence.get_offence_group_display().lower()} "
+                f"on {_day(offence.committed_on)}.",
+                _case_link(offence.offender_id), key=f"offence:{offence.pk}",
+            ))
+        deliver(notices, actor=actor)
 
 
 def enforcement_recorded(sender, *, enforcement, actor, **kwargs):

@@ -3,7 +3,13 @@
 from django.db import connection
 from django.utils import timezone
 
+from operations.bulk import copy_rows
+
 from .models import AccessLogEntry, Offender
+
+# The columns of an entry written by `append_entries`, in order (the user and the agency by id).
+ENTRY_FIELDS = ("occurred_at", "user", "username", "agency", "action", "object_type", "object_id", "offender_id",
+                "detail")
 
 
 def loggable(text):
@@ -80,3 +86,15 @@ def log_many_by_id(user, action, offender_ids, *, object_type="cases.offender", 
              "{" + ",".join(str(int(pk)) for pk in offender_ids) + "}"],
         )
     return len(offender_ids)
+
+
+def append_entries(rows):
+    """Append many entries at once, each a tuple of `ENTRY_FIELDS` values: one COPY on PostgreSQL.
+
+    For a feed that logs every record it writes: a hundred thousand entries go in as data, with no
+    statement built for them. The detail is made `loggable` here.
+    """
+    detail = ENTRY_FIELDS.index("detail")
+    return copy_rows(AccessLogEntry, ENTRY_FIELDS, (
+        (*row[:detail], loggable(row[detail])) for row in rows
+    ))

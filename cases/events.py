@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 rag_changed = Signal()  # change: RagChange
 note_added = Signal()  # note: CaseNote
 offence_recorded = Signal()  # offence: Offence, typed in by staff
-offences_arrived = Signal()  # offences: list of Offence, from a partner system's feed
+offences_arrived = Signal()  # offence_ids: list of Offence ids, from a partner system's feed
 enforcement_recorded = Signal()  # enforcement: EnforcementAction
 appointment_outcome_recorded = Signal()  # appointment: Appointment
 

@@ -34,7 +34,9 @@ def expand_pnc_year(year):
 
 def normalise_pnc(value):
     """The canonical form YYYY/NNNNNNNL of a PNC number written any common way; other text only tidied."""
-    tidy = (value or "").strip().upper().replace(" ", "")
+    if not value:
+        return ""  # most rows leave one identifier or another blank: no pattern to try
+    tidy = value.strip().upper().replace(" ", "")
     parts = PNC_PARTS.match(tidy)
     if parts is None:
         return tidy

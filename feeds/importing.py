@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.models import AccessLogEntry
+from cases.audit import append_entries
 
 from .reading import FileRejected, Table
 
@@ -93,7 +93,8 @@ class Context:
         self.report = Report(dry_run=dry_run)
         self.seen = {}  # hash of a row key -> the row it was first seen on
         self.sources = None
-        self.log_entries = []
+        self.log_entries = []  # rows for `append_entries`, written after each chunk
+        self.username = user.get_username()
 
     def first_seen(self, key, row):
         """The earlier row with the same key, or None (and remember this one)."""
@@ -104,15 +105,14 @@ class Context:
         return earlier
 
     def log(self, action, obj, offender_id, detail=""):
-        self.log_entries.append(AccessLogEntry(
-            user=self.user, username=self.user.get_username(), agency_id=self.agency_id, action=action,
-            object_type=obj._meta.label_lower, object_id=str(obj.pk), offender_id=offender_id,
-            detail=(detail or f"Imported from {self.filename}")[:500],
+        self.log_entries.append((
+            timezone.now(), self.user.pk, self.username, self.agency_id, action, obj._meta.label_lower, str(obj.pk),
+            offender_id, detail or f"Imported from {self.filename}",
         ))
 
     def flush_log(self):
         if self.log_entries:
-            AccessLogEntry.objects.bulk_create(self.log_entries, batch_size=2_000)
+            append_entries(self.log_entries)
             self.log_entries = []
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from cases import events, services
 from cases.identifiers import normalise_identifier, validate_crn, validate_pnc_number, validate_prison_number
@@ -33,12 +34,13 @@ from cases.models import (
     Requirement,
     Supervision,
 )
+from operations.bulk import copy_records
 from pathways.models import AccommodationStatus, BenefitStatus, EteStatus, TreatmentEngagement
 from risk.models import RiskAssessment, RiskScore, RoshLevel, ScoreBand, ScoreKind
 
 from .cells import Choices, parse_bool, parse_date, parse_datetime
 from .importing import RowResult
-from .matching import CONFLICT, EXACT, POSSIBLE, Matcher, row_identifiers
+from .matching import CONFLICT, EXACT, POSSIBLE, Matcher, people_by_id, row_identifiers
 from .models import FeedKind, FeedSource, PossibleMatch
 from .rules import ModelRules, messages
 
@@ -115,7 +117,12 @@ class FactFeed(Feed):
         return [column.name for column in self.own_columns if column.name in self.field_names()]
 
     def field_names(self):
-        return {field.name for field in self.model._meta.concrete_fields}
+        return self.model_field_names
+
+    @cached_property
+    def model_field_names(self):
+        # Asked for each value of each row: worked out once per feed.
+        return frozenset(field.name for field in self.model._meta.concrete_fields)
 
     # -- steps a feed fills in
 
@@ -130,7 +137,8 @@ class FactFeed(Feed):
 
     def record_values(self, values):
         """The model field values a row sets (columns missing from the file are left as the record has them)."""
-        return {name: value for name, value in values.items() if name in self.field_names()}
+        names = self.field_names()
+        return {name: value for name, value in values.items() if name in names}
 
     def after_write(self, context, created, updated):
         pass
@@ -140,9 +148,13 @@ class FactFeed(Feed):
 
     # -- the common run
 
+    # Whether a row's person is needed as a whole record (to go through the case services), or only its id,
+    # name and identifiers.
+    whole_people = False
+
     def start(self, context):
         context.sources = dict(FeedSource.objects.values_list("name", "agency_id"))
-        context.matcher = Matcher(context.user)
+        context.matcher = Matcher(context.user, whole_records=self.whole_people)
         context.rules = {model: ModelRules(model, self.rule_fields_for(model)) for model in self.models()}
 
     def rule_fields_for(self, model):
@@ -212,7 +224,7 @@ class FactFeed(Feed):
         visible_owners = set(
             Offender.objects.visible_to(context.user).filter(pk__in=owners).values_list("pk", flat=True)
         ) if owners else set()
-        people = Offender.objects.in_bulk(visible_owners)
+        people = people_by_id(visible_owners) if visible_owners else {}
         to_create, to_update = [], []
         results = []
         for number, record, result, values in parsed:
@@ -275,7 +287,7 @@ class FactFeed(Feed):
         for record, _ in to_create:
             by_model.setdefault(type(record), []).append(record)
         for model, records in by_model.items():
-            model.objects.bulk_create(records, batch_size=1_000)
+            copy_records(model, records)
         updates = {}
         for record, _, changed in to_update:
             updates.setdefault(type(record), ([], set()))
@@ -387,7 +399,7 @@ class OffencesFeed(FactFeed):
     ]
 
     def new_record(self, context, person, values):
-        record = Offence(offender=person, recorded_by_agency_id=context.agency_id, recorded_at=context.now)
+        record = Offence(offender_id=person.pk, recorded_by_agency_id=context.agency_id, recorded_at=context.now)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         return record
@@ -408,7 +420,8 @@ class OffencesFeed(FactFeed):
     def after_write(self, context, created, updated):
         if created:
             # Once the file commits: the people's offender managers hear of new offences (never on a dry run).
-            events.publish(events.offences_arrived, offences=[record for record, _ in created], actor=None)
+            # By id: what waits for the commit stays small however long the file.
+            events.publish(events.offences_arrived, offence_ids=[record.pk for record, _ in created], actor=None)
 
 
 # -- Orders --------------------------------------------------------------------------------------------------------
@@ -441,7 +454,7 @@ class OrdersFeed(FactFeed):
         return [name for name in super().rule_fields_for(model) if name != "requirements"]
 
     def new_record(self, context, person, values):
-        record = Supervision(offender=person, responsible_agency_id=context.agency_id)
+        record = Supervision(offender_id=person.pk, responsible_agency_id=context.agency_id)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         record.wanted_requirements = values.get("requirements") or []
@@ -514,7 +527,7 @@ class AppointmentsFeed(FactFeed):
     ]
 
     def new_record(self, context, person, values):
-        record = Appointment(offender=person, agency_id=context.agency_id, recorded_at=context.now)
+        record = Appointment(offender_id=person.pk, agency_id=context.agency_id, recorded_at=context.now)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         return record
@@ -618,7 +631,7 @@ class StatusesFeed(FactFeed):
 
     def new_record(self, context, person, values):
         model = STATUS_MODELS[values["pathway"]]
-        record = model(offender=person, recorded_by=context.user, agency_id=context.agency_id)
+        record = model(offender_id=person.pk, recorded_by=context.user, agency_id=context.agency_id)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
         return record
@@ -706,7 +719,7 @@ class RiskFeed(FactFeed):
 
     def new_record(self, context, person, values):
         model = self.target_model(values)
-        record = model(offender=person, agency_id=context.agency_id, recorded_by=context.user,
+        record = model(offender_id=person.pk, agency_id=context.agency_id, recorded_by=context.user,
                        recorded_at=context.now)
         for name, value in self.record_values(values).items():
             setattr(record, name, value)
@@ -724,6 +737,8 @@ class RiskFeed(FactFeed):
 
 class PersonRowFeed(FactFeed):
     """A feed whose rows each depend on the person's history: applied row by row through the services."""
+
+    whole_people = True
 
     def process(self, context, chunk):
         parsed = [(number, record, *self.parse(context, number, record)) for number, record in chunk]

@@ -9,6 +9,9 @@ Here the same rules are read from the model and applied in Python:
 - each `CheckConstraint`'s condition, evaluated against the instance, with the
   constraint's own `violation_error_message`.
 
+The rules are prepared once per import: each constraint's condition becomes a function, and a
+field's checks run once for each distinct value (a file repeats its groups, outcomes and dates).
+
 Nothing is restated: change a model's field, clean() or constraint and feeds follow.
 The database keeps every constraint as the last word when the rows are written.
 """
@@ -35,35 +38,64 @@ class UnsupportedRule(Exception):
     """A constraint uses a lookup this evaluator does not know: the tests list every model a feed writes."""
 
 
-def _value(instance, name):
-    field = instance._meta.get_field(name)
-    return getattr(instance, field.attname)
+def _unsupported(model, lookup):
+    def fails(instance):
+        raise UnsupportedRule(f"{model._meta.label}: lookup {lookup}")
+
+    return fails
 
 
-def _holds(instance, node):
+def _compile(model, node):
+    """A constraint's condition as a function of an instance, built once per import rather than walked per row."""
     if isinstance(node, Q):
-        results = (_holds(instance, child) for child in node.children)
-        value = all(results) if node.connector == Q.AND else any(results)
-        return not value if node.negated else value
+        parts = [_compile(model, child) for child in node.children]
+        combine = all if node.connector == Q.AND else any
+        if node.negated:
+            return lambda instance: not combine(part(instance) for part in parts)
+        return lambda instance: combine(part(instance) for part in parts)
     lookup, expected = node
     name, _, kind = lookup.partition("__")
     kind = kind or "exact"
     if kind not in _LOOKUPS:
-        raise UnsupportedRule(f"{instance._meta.label}: lookup {lookup}")
-    value = _value(instance, name)
+        return _unsupported(model, lookup)
+    attname = model._meta.get_field(name).attname
+    compare = _LOOKUPS[kind]
     if isinstance(expected, F):
-        expected = _value(instance, expected.name)
-    if kind != "isnull" and (value is None or expected is None):
-        return False  # SQL: a comparison with NULL is not true ...
-    return _LOOKUPS[kind](value, expected)
+        other = model._meta.get_field(expected.name).attname
+
+        def holds(instance):
+            value, wanted = getattr(instance, attname), getattr(instance, other)
+            if value is None or wanted is None:
+                return False  # SQL: a comparison with NULL is not true ...
+            return compare(value, wanted)
+
+    elif kind == "isnull":
+
+        def holds(instance):
+            return compare(getattr(instance, attname), expected)
+
+    else:
+
+        def holds(instance):
+            value = getattr(instance, attname)
+            if value is None or expected is None:
+                return False
+            return compare(value, expected)
+
+    return holds
 
 
-def _constraint_holds(instance, constraint):
+def _constraint_holds(condition, instance):
     # ... and a CHECK passes unless its condition is false, so a NULL comparison passes at the top level.
     try:
-        return _holds(instance, constraint.condition)
+        return condition(instance)
     except TypeError:
         return True
+
+
+# How many values of one field have their checks remembered: enough for the repeated values of a
+# feed's columns (groups, outcomes, dates, courts), few enough that memory stays flat for unique text.
+REMEMBERED_VALUES = 5_000
 
 
 class ModelRules:
@@ -72,17 +104,38 @@ class ModelRules:
     def __init__(self, model, fields):
         self.model = model
         self.fields = [model._meta.get_field(name) for name in fields]
-        self.checks = [c for c in model._meta.constraints if isinstance(c, CheckConstraint)]
+        self.checks = [(constraint, _compile(model, constraint.condition))
+                       for constraint in model._meta.constraints if isinstance(constraint, CheckConstraint)]
+        # A field's own checks depend on its value alone: each distinct value is checked once.
+        self.field_messages = {field.name: {} for field in self.fields}
+
+    def messages_for(self, field, raw, instance):
+        known = self.field_messages[field.name]
+        try:
+            key = (type(raw), raw)
+            found = known.get(key)
+        except TypeError:  # an unhashable value: checked every time
+            key, found = None, None
+        if found is not None:
+            return found
+        try:
+            field.clean(raw, instance)
+            found = ()
+        except ValidationError as error:
+            found = tuple(error.messages)
+        if key is not None:
+            if len(known) >= REMEMBERED_VALUES:
+                known.clear()
+            known[key] = found
+        return found
 
     def errors(self, instance):
         """{field name or '__all__': [messages]} for everything wrong with the instance; empty when it may be saved."""
         errors = {}
         for field in self.fields:
-            raw = getattr(instance, field.attname)
-            try:
-                field.clean(raw, instance)
-            except ValidationError as error:
-                errors.setdefault(field.name, []).extend(error.messages)
+            found = self.messages_for(field, getattr(instance, field.attname), instance)
+            if found:
+                errors.setdefault(field.name, []).extend(found)
         if errors:
             return errors
         try:
@@ -90,8 +143,8 @@ class ModelRules:
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 errors.setdefault(name, []).extend(messages)
-        for constraint in self.checks:
-            if not _constraint_holds(instance, constraint):
+        for constraint, condition in self.checks:
+            if not _constraint_holds(condition, instance):
                 errors.setdefault("__all__", []).append(str(constraint.violation_error_message % {
                     "name": constraint.name}))
         return errors

@@ -199,6 +199,59 @@ def test_duplicate_source_references_in_one_file_are_rejected(partnership):
         report.rejected_rows[0]["reasons"][0]
 
 
+def test_new_offences_and_their_access_log_entries_are_written_with_every_value(partnership):
+    user, person = partnership.police_om, partnership.iom_person
+    before = timezone.now()
+    report = run_feed("offences", user, OFFENCE_HEADER + offence_row("N1") + offence_row(
+        "N2", outcome="pending", outcome_on=""), name="police.csv")
+    assert report.line() == "created 2, updated 0, unchanged 0, rejected 0, possible matches 0"
+    convicted, pending = Offence.objects.order_by("source_reference")
+    assert (convicted.offender, convicted.outcome, convicted.outcome_on, convicted.committed_on) == (
+        person, "conviction", datetime.date(2026, 2, 1), datetime.date(2026, 1, 10))
+    assert (pending.outcome, pending.outcome_on, pending.drug_related, pending.court) == ("pending", None, False, "")
+    assert convicted.recorded_by_agency == user.agency and convicted.recorded_at >= before
+    entries = AccessLogEntry.objects.filter(action="import").order_by("object_id")
+    assert [(e.user_id, e.username, e.agency_id, e.object_type, e.object_id, e.offender_id, e.detail)
+            for e in entries] == [
+        (user.pk, "police.om", user.agency_id, "cases.offence", str(offence.pk), person.pk, "Imported from police.csv")
+        for offence in sorted([convicted, pending], key=lambda offence: str(offence.pk))
+    ]
+    assert all(entry.occurred_at >= before for entry in entries)
+
+
+def test_the_same_field_problem_on_many_rows_is_reported_on_each(partnership):
+    header = "source_system,source_reference,pnc_number,committed_on,offence_group,description\n"
+    long = "x" * 201
+    report = run_feed("offences", partnership.police_om, header + "".join(
+        f"police-niche,L{number},2015/0123456X,2026-01-10,theft,{long}\n" for number in range(3)))
+    assert report.counts["rejected"] == 3 and not Offence.objects.exists()
+    assert all(any(reason.startswith("description: Ensure this value has at most 200 characters") for reason in
+                   row["reasons"]) for row in report.rejected_rows)
+
+
+def test_a_row_rejected_in_a_later_chunk_leaves_nothing_from_the_earlier_ones(partnership, monkeypatch):
+    from feeds import importing
+
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    report = run_feed("offences", partnership.police_om, OFFENCE_HEADER + offence_row("C1") + offence_row("C2")
+                      + offence_row("C3", group="shoplifting"))
+    assert report.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1, "possible": 0}
+    assert not report.applied
+    assert not Offence.objects.exists() and not AccessLogEntry.objects.filter(action="import").exists()
+    assert not FeedSource.objects.exists()
+
+
+def test_a_row_the_database_refuses_as_it_is_copied_in_leaves_the_file_unimported(partnership, monkeypatch):
+    user = partnership.police_om
+    run_feed("offences", user, OFFENCE_HEADER + offence_row("R1"))
+    # Someone else's import wrote the same reference after this one looked for it.
+    monkeypatch.setattr(FEEDS["offences"].__class__, "existing_records", lambda self, context, keys: {})
+    with pytest.raises(FileRejected, match="Someone else changed the same records"):
+        run_feed("offences", user, OFFENCE_HEADER + offence_row("R2") + offence_row("R1"))
+    assert list(Offence.objects.values_list("source_reference", flat=True)) == ["R1"]
+    assert AccessLogEntry.objects.filter(action="import").count() == 1
+
+
 def test_an_attendance_in_the_future_is_refused(partnership):
     later = (timezone.localtime() + datetime.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
     header = "source_system,source_reference,crn,scheduled_at,kind,outcome\n"
