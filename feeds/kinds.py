@@ -214,7 +214,12 @@ class FactFeed(Feed):
                 found[(record.source_system, record.source_reference)] = record
         return found
 
-    def process(self, context, chunk):
+    def matched_rows(self, context, chunk, results):
+        """The chunk's rows about one person the importer may see: (key, values, before, person, result) each.
+
+        Every row's result is appended to `results`; a row rejected as it was read, or not matched to
+        one person (rejected, or held as a possible match), is marked there and not yielded.
+        """
         parsed = [(number, record, *self.parse(context, number, record)) for number, record in chunk]
         keys = {(v["source_system"], v["source_reference"]) for _, _, r, v in parsed if not r.reasons}
         existing = self.existing_records(context, keys)
@@ -224,9 +229,12 @@ class FactFeed(Feed):
         visible_owners = set(
             Offender.objects.visible_to(context.user).filter(pk__in=owners).values_list("pk", flat=True)
         ) if owners else set()
-        people = people_by_id(visible_owners) if visible_owners else {}
-        to_create, to_update = [], []
-        results = []
+        if not visible_owners:
+            people = {}
+        elif self.whole_people:
+            people = Offender.objects.in_bulk(visible_owners)
+        else:
+            people = people_by_id(visible_owners)
         for number, record, result, values in parsed:
             results.append(result)
             if result.reasons:
@@ -238,6 +246,12 @@ class FactFeed(Feed):
             if person is None:
                 continue
             result.person = person.full_name
+            yield key, values, before, person, result
+
+    def process(self, context, chunk):
+        to_create, to_update = [], []
+        results = []
+        for key, values, before, person, result in self.matched_rows(context, chunk, results):
             model = self.target_model(values)
             if before is not None and type(before) is not model:
                 result.reject("This source reference was recorded for another kind of record; it cannot change "
@@ -741,28 +755,8 @@ class PersonRowFeed(FactFeed):
     whole_people = True
 
     def process(self, context, chunk):
-        parsed = [(number, record, *self.parse(context, number, record)) for number, record in chunk]
-        keys = {(v["source_system"], v["source_reference"]) for _, _, r, v in parsed if not r.reasons}
-        existing = self.existing_records(context, keys)
-        context.matcher.load([record for _, record, r, _ in parsed if not r.reasons],
-                             [v.get("date_of_birth") for _, _, r, v in parsed if not r.reasons])
-        owners = {record.offender_id for record in existing.values()}
-        visible_owners = set(
-            Offender.objects.visible_to(context.user).filter(pk__in=owners).values_list("pk", flat=True)
-        ) if owners else set()
-        people = Offender.objects.in_bulk(visible_owners)
         results = []
-        for number, record, result, values in parsed:
-            results.append(result)
-            if result.reasons:
-                result.outcome = "rejected"
-                continue
-            key = (values["source_system"], values["source_reference"])
-            before = existing.get(key)
-            person = self.find_person(context, number, record, values, result, before, visible_owners, people)
-            if person is None:
-                continue
-            result.person = person.full_name
+        for key, values, before, person, result in self.matched_rows(context, chunk, results):
             try:
                 self.apply_row(context, person, values, before, result)
             except ValidationError as error:
