@@ -252,6 +252,9 @@ def bench_pages(bench):
                             [f"{people_api}?q={p.pnc_number}" for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS)
 
 
+AGENDA_TARGET_MS = 300
+
+
 def bench_panels(bench):
     """The agenda page of recent meetings, and generating the agenda of upcoming ones (rolled back)."""
     from django.apps import apps
@@ -276,23 +279,39 @@ def bench_panels(bench):
     class Rollback(Exception):
         pass
 
-    timings, sizes = [], []
-    upcoming = Meeting.objects.filter(status="scheduled").select_related("panel__chair").order_by("held_on", "pk")
-    for meeting in upcoming[:8]:
+    upcoming = list(
+        Meeting.objects.filter(status="scheduled").select_related("panel__chair").order_by("held_on", "pk")[:8])
+
+    def generate(meeting):
         started = time.perf_counter()
         try:
             with transaction.atomic():
-                sizes.append(len(services.generate_agenda(meeting.panel.chair, meeting)))
-                timings.append((time.perf_counter() - started) * 1000)
+                size = len(services.generate_agenda(meeting.panel.chair, meeting))
+                elapsed = (time.perf_counter() - started) * 1000
                 raise Rollback
         except Rollback:
             pass
-    if timings:
-        bench.rows.append({
-            "label": "Panel agenda generation (service, rolled back)", "median": statistics.median(timings),
-            "p95": percentile(timings, 0.95), "n": len(timings), "target": None, "failures": 0,
-            "note": f"{min(sizes)}-{max(sizes)} people selected per agenda",
-        })
+        return size, elapsed
+
+    sizes = {meeting.pk: generate(meeting)[0] for meeting in upcoming}  # also the warm-up
+    timings = {meeting.pk: [generate(meeting)[1] for _ in range(5)] for meeting in upcoming}
+    if not timings:
+        return
+    everyone = [ms for samples in timings.values() for ms in samples]
+    bench.rows.append({
+        "label": "Panel agenda generation (service, rolled back)", "median": statistics.median(everyone),
+        "p95": percentile(everyone, 0.95), "n": len(everyone), "target": None, "failures": 0,
+        "note": f"{min(sizes.values())}-{max(sizes.values())} people selected per agenda",
+    })
+    busiest = sorted(upcoming, key=lambda meeting: sizes[meeting.pk])[-3:]
+    samples = [ms for meeting in busiest for ms in timings[meeting.pk]]
+    median = statistics.median(samples)
+    bench.rows.append({
+        "label": "Panel agenda generation, the three busiest panels", "median": median,
+        "p95": percentile(samples, 0.95), "n": len(samples), "target": None, "failures": 0,
+        "note": f"{min(sizes[m.pk] for m in busiest)}-{max(sizes[m.pk] for m in busiest)} people; "
+                f"target median < {AGENDA_TARGET_MS} ms: {'met' if median < AGENDA_TARGET_MS else 'MISSED'}",
+    })
 
 
 def bench_rollup(bench, quarters):
