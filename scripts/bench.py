@@ -15,6 +15,7 @@ filled by `generate_partnership --scale 1` (or --scale) the first time.
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import random
@@ -256,6 +257,9 @@ def bench_pages(bench):
 
     from cases.models import Agency, Offender, Role, User
 
+    # Load the application as a server's worker does, which also sets up its garbage collector as in service.
+    importlib.import_module("reoffending.wsgi")
+
     user = busiest_offender_manager(Agency.Kind.POLICE)
     client = signed_in_client(user)
     visible = Offender.objects.visible_to(user)
@@ -332,6 +336,11 @@ def bench_pages(bench):
     people_api = url_for("api:person-list")
     bench.time_requests("API list of people (page 1)", client, [people_api], PAGE_TARGET_MS)
     if people_api:
+        # A client reading everyone: the first 20 cursor pages, found by following `next`.
+        cursor_pages = [f"{people_api}?pagination=cursor"]
+        while len(cursor_pages) < 20 and (following := client.get(cursor_pages[-1]).json()["next"]):
+            cursor_pages.append(following)
+        bench.time_requests("API list of people, cursor pages 1 to 20", client, cursor_pages, PAGE_TARGET_MS)
         bench.time_requests("API list of people, search by PNC", client,
                             [f"{people_api}?q={p.pnc_number}" for p in sample[:20]], IDENTIFIER_SEARCH_TARGET_MS,
                             ratio_target=IDENTIFIER_SEARCH_RATIO_TARGET)
