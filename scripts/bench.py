@@ -3,12 +3,16 @@
 
     python scripts/bench.py                 # generate reo_bench once if it is empty, then measure
     python scripts/bench.py --repeats 40    # more samples per page
+    python scripts/bench.py --only-pages --check   # pages against the framework floor; exit 1 naming each miss
     python scripts/bench.py sessions 50 --out test-artifacts/sessions.json   # signed-in sessions for locust
     python scripts/bench.py explain         # EXPLAIN ANALYZE of the case list for every filter, sort and search
 
 Pages are requested in-process with Django's test Client (signed in and past the
 two-factor step, as the test suite's `client_for` does), so the figures are server
 time: views, templates and SQL, without the network or a browser. DEBUG is off.
+Each page is also measured against the framework floor: a signed-in page that renders
+the base template and nothing else (scripts/bench_urls.py), timed before every page
+request, so that the ratios hold on a slow or busy machine.
 The database is DATABASE_URL (default reo_bench); it is created, migrated and
 filled by `generate_partnership --scale 1` (or --scale) the first time.
 """

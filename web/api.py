@@ -236,8 +236,9 @@ class PageOrCursorPagination(pagination.BasePagination):
                 "name": self.choice_query_param, "required": False, "in": "query",
                 "description": "`page` (the default): numbered pages with a count. `cursor`: pages in id order "
                 "that follow on from a cursor, without a count; the same cost per page however far a client "
-                f"reads, and nobody read twice or skipped while records change. Follow `next` (which carries "
-                f"`{cursor}`) to the end. Cursor pages cannot be numbered (`page`) or sorted (`sort`).",
+                "reads, and nobody is read twice, nor skipped while they stay visible, as records change. Follow "
+                f"`next` (which carries `{cursor}`) to the end. Cursor pages cannot be numbered (`page`) or sorted "
+                "(`sort`).",
                 "schema": {"type": "string", "enum": list(self.choices), "default": "page"},
             },
             {
