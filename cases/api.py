@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from web.api import ApiFilterSet, IdFilter, SeesPeople, StrictBooleanFilter, since_1900
+from web.api import ApiFilterSet, IdFilter, PageOrCursorPagination, SeesPeople, StrictBooleanFilter, since_1900
 
 from . import services
 from .api_base import RAG_CONFLICT, LoggedRetrieveMixin, PersonScopedViewSet, VersionedUpdateMixin, conflict_schema
@@ -247,6 +247,8 @@ class PersonViewSet(
     permission_classes = [IsAuthenticated, SeesPeople]
     lookup_value_converter = "int"
     filterset_class = PersonFilter
+    # Clients that read everyone they may see follow cursors: every page costs the same.
+    pagination_class = PageOrCursorPagination
     update_refusal = "Only the lead agency can change this person's details."
 
     def get_queryset(self):

@@ -12,3 +12,5 @@ from reoffending.settings import *  # noqa: E402,F403
 DEBUG = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# The project's URLs plus the framework floor that bench.py times every page against.
+ROOT_URLCONF = "bench_urls"

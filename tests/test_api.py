@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from cases.models import AccessLogEntry, Cohort, CohortMembership, Offender, RagChange
 
-from .factories import AppointmentFactory, OffenderFactory
+from .factories import AppointmentFactory, MembershipFactory, OffenderFactory
 
 API = "/api/v1"
 
@@ -228,6 +228,77 @@ def test_people_list_uses_a_constant_number_of_queries(partnership, api_for, dja
         CohortMembership.objects.create(offender=person, cohort=Cohort.DIP)
     with django_assert_max_num_queries(8):
         assert len(client.get(f"{API}/people/").json()["results"]) == 32
+
+
+def walk_cursor_pages(client, url):
+    """Every result from following `next` to the end, and how many pages that took."""
+    results, pages = [], 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert "count" not in body and "count_is_capped" not in body
+        results += body["results"]
+        pages += 1
+        url = body["next"]
+    return results, pages
+
+
+def test_cursor_pages_read_each_visible_person_exactly_once(partnership, api_for):
+    p = partnership
+    for index in range(13):  # on the IOM cohort, which probation's agreement opens
+        MembershipFactory(offender=OffenderFactory(lead_agency=p.police, area=p.area, last_name=f"Shared{index}"),
+                          cohort=Cohort.IOM)
+    hidden = {OffenderFactory(lead_agency=p.police, area=p.area).pk for _ in range(7)}
+    client = api_for(p.probation_om)
+    first = client.get(f"{API}/people/", {"pagination": "cursor", "page_size": 4})
+    assert first.status_code == 200 and first.json()["previous"] is None
+    # Someone shared with probation part-way through is read once, at the end, as ids only grow.
+    late = OffenderFactory(lead_agency=p.police, area=p.area)
+    MembershipFactory(offender=late, cohort=Cohort.IOM)
+    rest, pages = walk_cursor_pages(client, first.json()["next"])
+    ids = [r["id"] for r in first.json()["results"] + rest]
+    visible = set(Offender.objects.visible_to(p.probation_om).values_list("pk", flat=True))
+    assert len(ids) == len(set(ids)) == len(visible) == 15
+    assert set(ids) == visible and not set(ids) & hidden and ids == sorted(ids)
+    assert pages + 1 == 4
+    # Filters and a search apply to every page, and `previous` leads back.
+    searched, _ = walk_cursor_pages(client, f"{API}/people/?pagination=cursor&page_size=2&q=Shared1")
+    assert sorted(r["last_name"] for r in searched) == sorted(["Shared1", *(f"Shared1{n}" for n in range(3))])
+    second = client.get(first.json()["next"]).json()
+    back = client.get(second["previous"]).json()
+    assert [r["id"] for r in back["results"]] == [r["id"] for r in first.json()["results"]]
+
+
+def test_numbered_pages_are_unchanged_for_existing_clients(partnership, api_for):
+    body = api_for(partnership.police_om).get(f"{API}/people/", {"page_size": 1}).json()
+    assert body["count"] == 2 and body["count_is_capped"] is False and "page=2" in body["next"]
+    assert api_for(partnership.police_om).get(f"{API}/people/", {"pagination": "page"}).json()["count"] == 2
+
+
+def test_a_cursor_that_the_api_did_not_give_is_refused_with_a_reason(partnership, api_for):
+    client = api_for(partnership.police_om)
+    given = client.get(f"{API}/people/", {"pagination": "cursor", "page_size": 1}).json()["next"]
+    cursor = given.split("cursor=")[1].split("&")[0]
+    value, signature = cursor.rsplit("%3A", 1)
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    for tampered in [f"{value}%3A{flipped}", value, "cD0x", "bm90IGEgY3Vyc29y", "%00", "\u00e9t\u00e9", ""]:
+        response = client.get(f"{API}/people/?cursor={tampered}")
+        assert response.status_code == 400, tampered
+        assert response.json()["cursor"] == [
+            "Not a cursor this API gave: follow `next` or `previous` as given, or start again with "
+            "`pagination=cursor`."]
+    assert client.get(given).status_code == 200
+
+
+@pytest.mark.parametrize("query, refused", [
+    ("pagination=cursor&page=2", "page"), ("pagination=cursor&sort=name", "sort"),
+    ("pagination=pages", "pagination"), ("pagination=page&cursor=x", "cursor"),
+    ("pagination=cursor&pagination=page", "pagination"), ("pagination=cursor&page_size=201", "page_size"),
+])
+def test_what_a_cursor_page_cannot_honour_is_refused(partnership, api_for, query, refused):
+    response = api_for(partnership.police_om).get(f"{API}/people/?{query}")
+    assert response.status_code == 400 and refused in response.json(), response.json()
 
 
 # --- memberships, RAG and appointments ----------------------------------------------------

@@ -127,6 +127,29 @@ def test_case_list_queries_do_not_grow_with_the_page(partnership, client_for, qu
         client.get(url, query)
 
 
+# The API's people list: token, page, aliases and open memberships, whatever the page size.
+API_PEOPLE_BUDGET = 8
+
+
+@pytest.mark.parametrize("pagination", ["cursor", "page"])
+def test_api_people_list_queries_do_not_grow_with_the_page_size(partnership, api_for, pagination,
+                                                               django_assert_max_num_queries):
+    client = api_for(partnership.police_om)
+    url = "/api/v1/people/"
+    add_people(partnership, 3)
+    client.get(url)  # records when the token was first used, which later requests do not write again
+    small = list_queries(client, url, {"pagination": pagination, "page_size": 2})
+    add_people(partnership, 60)
+    large = list_queries(client, url, {"pagination": pagination, "page_size": 50})
+    assert sorted(not_counting(large)) == sorted(not_counting(small))
+    if pagination == "cursor":  # no count at all, so the number of queries is the same
+        assert len(large) == len(small)
+        following = client.get(url, {"pagination": pagination, "page_size": 50}).json()["next"]
+        assert len(list_queries(client, following, {})) == len(large)
+    with django_assert_max_num_queries(API_PEOPLE_BUDGET):
+        client.get(url, {"pagination": pagination, "page_size": 200})
+
+
 def add_risk_and_shares(person, partnership, length):
     user = partnership.police_om
     day = timezone.localdate()

@@ -10,6 +10,7 @@ size, an id or a true/false that is not one is refused with 400, never ignored.
 """
 
 from django import forms
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -18,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, permissions, routers, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from web.pagination import CappedPaginator
@@ -150,6 +152,112 @@ class PagePagination(pagination.PageNumberPagination):
             "description": f"True when more than {self.count_cap:,} records match: `count` stops there.",
         }
         return schema
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Pages that follow on from a cursor, in id order and without a count.
+
+    For a client that reads a whole list: each page is read from the last id of the one before
+    through the primary key's index, so page 400 costs what page 1 does, and records added or
+    removed while the client reads do not shift the pages it has still to read (nobody is read
+    twice, nor skipped while they stay visible), as they would shift numbered pages. Cursors are
+    signed: one that the API did not give is refused with 400, so a client cannot skip ahead by
+    offsets it makes up.
+    """
+
+    ordering = ("id",)
+    page_size = PagePagination.page_size
+    page_size_query_param = PagePagination.page_size_query_param
+    max_page_size = PagePagination.max_page_size
+    # Query parameters a cursor page cannot honour: it is neither numbered nor sorted other than by id.
+    refused_parameters = {"page": "Cursor pages are not numbered: follow `next`, or leave out `cursor` and "
+                          "`pagination=cursor` to page by number.",
+                          "sort": "Cursor pages are in id order: leave out `sort`, or page by number."}
+    invalid_cursor = "Not a cursor this API gave: follow `next` or `previous` as given, or start again with " \
+        "`pagination=cursor`."
+    signer = signing.Signer(salt="web.api.CursorPagination")
+
+    def paginate_queryset(self, queryset, request, view=None):
+        for name, reason in self.refused_parameters.items():
+            if request.query_params.get(name):
+                raise exceptions.ValidationError({name: [reason]})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        return PagePagination.get_page_size(self, request)
+
+    def encode_cursor(self, cursor):
+        tokens = {"o": cursor.offset, "r": int(cursor.reverse), "p": cursor.position}
+        return replace_query_param(self.base_url, self.cursor_query_param, self.signer.sign_object(tokens))
+
+    def decode_cursor(self, request):
+        encoded = single_query_value(request, self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            tokens = self.signer.unsign_object(encoded)
+            offset, reverse, position = tokens["o"], tokens["r"], tokens["p"]
+        except (signing.BadSignature, ValueError, TypeError, KeyError):
+            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor]}) from None
+        return pagination.Cursor(offset=offset, reverse=bool(reverse), position=position)
+
+
+class PageOrCursorPagination(pagination.BasePagination):
+    """Numbered pages, as every list has; or cursor pages for a client that asks with `pagination=cursor`
+    (or sends a `cursor`), for reading a whole list at the same cost per page however far it goes."""
+
+    choice_query_param = "pagination"
+    choices = ("page", "cursor")
+
+    def __init__(self):
+        self.by_number = PagePagination()
+        self.by_cursor = CursorPagination()
+        self.chosen = self.by_number
+
+    def paginate_queryset(self, queryset, request, view=None):
+        choice = single_query_value(request, self.choice_query_param)
+        if choice is not None and choice not in self.choices:
+            raise exceptions.ValidationError({self.choice_query_param: ["Give page or cursor."]})
+        has_cursor = request.query_params.get(self.by_cursor.cursor_query_param) is not None
+        if choice == "page" and has_cursor:
+            raise exceptions.ValidationError({self.by_cursor.cursor_query_param: [
+                "A cursor is for cursor pages: leave out `pagination=page`."]})
+        self.chosen = self.by_cursor if choice == "cursor" or has_cursor else self.by_number
+        return self.chosen.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return self.chosen.get_paginated_response(data)
+
+    def get_schema_operation_parameters(self, view):
+        cursor = self.by_cursor.cursor_query_param
+        return [
+            *self.by_number.get_schema_operation_parameters(view),
+            {
+                "name": self.choice_query_param, "required": False, "in": "query",
+                "description": "`page` (the default): numbered pages with a count. `cursor`: pages in id order "
+                "that follow on from a cursor, without a count; the same cost per page however far a client "
+                "reads, and nobody is read twice, nor skipped while they stay visible, as records change. Follow "
+                f"`next` (which carries `{cursor}`) to the end. Cursor pages cannot be numbered (`page`) or sorted "
+                "(`sort`).",
+                "schema": {"type": "string", "enum": list(self.choices), "default": "page"},
+            },
+            {
+                "name": cursor, "required": False, "in": "query",
+                "description": "Where a cursor page starts: copy it from `next` or `previous`; it implies "
+                "`pagination=cursor`. A cursor the API did not give is refused with 400.",
+                "schema": {"type": "string"},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema):
+        """One shape for both: `count` and `count_is_capped` come with numbered pages only."""
+        numbered = self.by_number.get_paginated_response_schema(schema)
+        numbered["required"] = ["results"]
+        for name in ("count", "count_is_capped"):
+            numbered["properties"][name]["description"] = (
+                numbered["properties"][name].get("description", "How many records match.")
+                + " Numbered pages only: absent from cursor pages.")
+        return numbered
 
 
 def since_1900(value):

@@ -135,7 +135,10 @@ sent. A person your agency may not see is answered 404, exactly as a person who 
 
 **Lists.** Lists are paged: `page` (from 1) and `page_size` (1 to 200, default 50). `count` stops at
 10,000: `count_is_capped` is true when more records match, and only the pages within the cap are
-offered; narrow the query to see the rest. Query parameters are checked as strictly as they are
+offered; narrow the query to see the rest. To read a whole list, ask the people list for cursor pages
+(`pagination=cursor`) and follow `next` to the end: pages in id order without a count, each costing the
+same however far you read, and nobody read twice as records change. A cursor the API did not give is
+refused with 400. Query parameters are checked as strictly as they are
 described here: an id that names nothing matches nothing, a value that is not of the parameter's
 type is refused with 400.
 
