@@ -212,7 +212,9 @@ def _panel_history(context, rng):
         return
     owners = [membership.agency for membership in panel.memberships.select_related("agency")]
     pathways = {pathway.key: pathway for pathway in Pathway.objects.filter(key__in=[k for k, _ in PANEL_ACTIONS])}
-    memberships = list(CohortMembership.objects.filter(cohort=Cohort.IOM).select_related("offender"))
+    # The panel is Northtown's: its agendas list people on IOM in its area.
+    memberships = list(CohortMembership.objects.filter(cohort=Cohort.IOM, offender__area=panel.area)
+                       .select_related("offender"))
     for months_back in range(24, 0, -1):
         held_on = add_months(first.held_on, -months_back)
         meeting = Meeting.objects.create(
@@ -223,9 +225,12 @@ def _panel_history(context, rng):
         present = list({m.offender_id: m.offender for m in memberships
                         if m.started_on <= held_on and (m.ended_on is None or m.ended_on >= held_on)}.values())
         for position, person in enumerate(rng.sample(present, min(8, len(present))), start=1):
+            # Only the last few meetings' reviews are still ahead of the panel: the meetings in between,
+            # which the demo does not invent in full, held the earlier ones.
+            review_on = held_on + datetime.timedelta(days=28 * rng.choice([1, 2, 3])) if months_back <= 3 else None
             item = AgendaItem.objects.create(meeting=meeting, offender=person, position=position,
-                                             discussion="Reviewed by the panel; plan agreed.", next_review_on=(
-                                                 held_on + datetime.timedelta(days=28)))
+                                             discussion="Reviewed by the panel; plan agreed.",
+                                             next_review_on=review_on)
             if rng.random() > 0.7:
                 continue
             key, description = rng.choice(PANEL_ACTIONS)

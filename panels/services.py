@@ -111,7 +111,8 @@ def select_agenda(meeting, people):
     - new_referral: joined the panel's cohort after P and on or before D;
     - red: RAG status red now (and on the panel's cohort);
     - escalating: a change of RAG after P and on or before D raised the status (green to amber, say);
-    - review_due: an earlier meeting of this panel set a next review on or before D, a MAPPA
+    - review_due: an earlier meeting of this panel set a next review on or before D (for a panel
+      with a cohort, of someone still on it), a MAPPA
       level decision's review is due by D (MAPPA panels), or a Checkpoint contract ends within
       two weeks of D (Checkpoint panels);
     - overdue_actions: an open action due before D (on the panel's cohort);
@@ -172,8 +173,10 @@ def select_agenda(meeting, people):
     ).values_list("offender_id", "from_status", "to_status")
     add({pk for pk, before, after in raised if RAG_SEVERITY.get(after, 0) > RAG_SEVERITY.get(before, 0)},
         "escalating")
+    # A review set at an earlier meeting brings the person back while they are still the panel's to
+    # review: on its cohort in its area, or anyone the chair may see for a panel without a cohort.
     earlier_items = AgendaItem.objects.filter(
-        meeting__panel=panel, meeting__held_on__lt=meeting.held_on, offender__in=people
+        meeting__panel=panel, meeting__held_on__lt=meeting.held_on, offender__in=cohort if panel.cohort else people
     )
     latest_review = {}
     for offender_id, next_review_on in earlier_items.order_by("meeting__held_on", "pk").values_list(

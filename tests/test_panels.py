@@ -710,3 +710,23 @@ def test_the_victims_satisfaction_is_recorded_once_the_contract_has_ended(partne
     assert done.get_victim_satisfaction_display() == "Very satisfied"
     html = client_for(p.police_om).get(reverse("panels:checkpoint", args=[contract.pk])).content.decode()
     assert "Very satisfied" in html
+
+
+def test_a_review_set_earlier_lapses_when_the_person_leaves_the_panels_cohort_or_area(iom):
+    p = iom
+    moved = iom_person(p)
+    AgendaItemFactory(meeting=p.last, offender=moved, next_review_on=TODAY - DAY)
+    moved.area = OffenderFactory().area
+    moved.save()
+    left = iom_person(p)
+    AgendaItemFactory(meeting=p.last, offender=left, next_review_on=TODAY - DAY)
+    CohortMembership.objects.filter(offender=left).update(
+        ended_on=TODAY - 2 * DAY, exit_reason=CohortMembership.ExitReason.COMPLETED)
+    still_here = iom_person(p)
+    AgendaItemFactory(meeting=p.last, offender=still_here, next_review_on=TODAY - DAY)
+
+    services.generate_agenda(p.chair, p.meeting)
+
+    reasons = agenda_reasons(p.meeting)
+    assert reasons[still_here.pk] == {"Review due"}
+    assert moved.pk not in reasons and left.pk not in reasons

@@ -63,6 +63,16 @@ if Offence.objects.filter(committed_on__gt=today).exists() or Offence.objects.fi
 if Action.objects.filter(raised_on__gt=today).exists() or CheckpointContract.objects.filter(
         outcome_on__gt=today).exists():
     problems.append("actions or Checkpoint outcomes after today")
+# A panel's next agenda is a meeting people can sit through, not every review the demo's history left behind.
+from django.db import transaction
+from panels import services as panel_services
+from panels.models import Meeting
+for meeting in Meeting.objects.filter(status=Meeting.Status.SCHEDULED).select_related("panel__chair"):
+    with transaction.atomic():
+        listed = len(panel_services.generate_agenda(meeting.panel.chair, meeting))
+        transaction.set_rollback(True)
+    if listed > 40:
+        problems.append(f"the next agenda of {meeting.panel.name} lists {listed} people")
 print("PROBLEMS", problems)
 """
 
