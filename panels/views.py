@@ -175,7 +175,11 @@ def agenda_plan(request, pk):
 def meeting_generate(request, pk):
     meeting = editable_meeting_or_refuse(request.user, pk)
     added = services.generate_agenda(request.user, meeting)
-    messages.success(request, f"Agenda generated: {len(added)} {'person' if len(added) == 1 else 'people'} added.")
+    if added:
+        messages.success(request, f"Agenda generated: {len(added)} {'person' if len(added) == 1 else 'people'} added.")
+    else:
+        messages.success(request, "Agenda generated: nobody new to add; the reasons of everyone listed are up to "
+                                  "date.")
     return redirect(meeting)
 
 

@@ -730,3 +730,13 @@ def test_a_review_set_earlier_lapses_when_the_person_leaves_the_panels_cohort_or
     reasons = agenda_reasons(p.meeting)
     assert reasons[still_here.pk] == {"Review due"}
     assert moved.pk not in reasons and left.pk not in reasons
+
+
+def test_generating_again_with_nobody_new_says_so(iom, client_for):
+    p = iom
+    iom_person(p, rag_status=RagStatus.RED)
+    client = client_for(p.chair)
+    first = client.post(reverse("panels:generate", args=[p.meeting.pk]), follow=True).content.decode()
+    assert "Agenda generated: 1 person added." in first
+    again = client.post(reverse("panels:generate", args=[p.meeting.pk]), follow=True).content.decode()
+    assert "nobody new to add" in again and "0 people" not in again
