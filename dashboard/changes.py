@@ -179,7 +179,7 @@ def plan(changes, measures, quarters):
     """
     reads = {measure.name: tables_read(measure) for measure in measures}
     wanted = {}
-    for table, first_day, last_day in changes:
+    for table, first_day, last_day in set(changes):
         affected = quarters_affected(table, first_day, last_day, quarters)
         if not affected:
             continue

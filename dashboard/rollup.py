@@ -18,6 +18,10 @@ each measure is a part of its own, computed by any worker and staged in the data
 the part that finds every part done combines them, with the same disclosure control and
 the same single switch as a run in one process. Who was on which cohort in each quarter
 is then worked out once per run into a table of the run's own that every part joins to.
+
+Between full runs, an incremental run (`apply_pending_changes`) takes in the changes the
+triggers of `dashboard.changes` recorded: it calculates only the measures and quarters they
+affect, with the same disclosure control and a switch of just those figures, under the same lock.
 """
 
 import contextlib
@@ -479,7 +483,7 @@ def switch_figures(run, quarters, measure_names, values, *, replaced=None, pendi
         RollupValue.objects.filter(replaced).delete()
         RollupValue.objects.bulk_create(values, batch_size=2000)
         record_published_revisions(run)
-        PendingRollupChange.objects.filter(pk__in=list(pending)).delete()
+        _delete_pending(pending)
         run.status, run.finished_at, run.rows_written = RollupRun.Status.SUCCEEDED, finished_at, len(values)
         _set_progress(run, 100, "Finished", status=run.status, finished_at=finished_at, rows_written=len(values))
     return len(values)
@@ -574,7 +578,8 @@ def apply_pending_changes():
         ids = [row[0] for row in pending]
         if not scope:
             # Dated outside every reporting quarter (a working day next year, say): nothing to calculate.
-            PendingRollupChange.objects.filter(pk__in=ids).delete()
+            with transaction.atomic():
+                _delete_pending(ids)
             return None
         run = RollupRun.objects.create(
             kind=RollupRun.Kind.INCREMENTAL, status=RollupRun.Status.RUNNING, started_at=timezone.now(),
@@ -609,6 +614,13 @@ def apply_pending_changes():
     finally:
         with contextlib.suppress(Exception):
             _release_run_lock()
+
+
+def _delete_pending(ids):
+    """Delete the pending changes a run took in (as one array: a feed can leave more than a statement's parameters)."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {PendingRollupChange._meta.db_table} WHERE id = ANY(%s)", [list(ids)])
 
 
 def changes_pending():
