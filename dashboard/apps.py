@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class DashboardConfig(AppConfig):
     name = "dashboard"
+
+    def ready(self):
+        from . import receivers
+
+        receivers.connect()

@@ -421,10 +421,11 @@ def freshness(figures=()):
     Given the figures a page shows, their age is the time of the run they were read with
     (`MeasureFigures.calculated_at`), not whichever run has finished since.
     """
-    last_success = (
-        RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
-    )
-    latest = RollupRun.objects.select_related("requested_by").order_by("-queued_at", "-pk").first()
+    # The full runs: incremental runs between them calculate only what changed, so they say nothing of whether
+    # the nightly run (or Recalculate) has fallen behind.
+    full = RollupRun.objects.filter(kind=RollupRun.Kind.FULL)
+    last_success = full.filter(status=RollupRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
+    latest = full.select_related("requested_by").order_by("-queued_at", "-pk").first()
     times = [item.calculated_at for item in figures if item.calculated_at is not None]
     calculated_at = max(times) if times else (last_success.finished_at if last_success else None)
     stale = calculated_at is None or timezone.now() - calculated_at > stale_after()

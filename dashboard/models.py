@@ -8,6 +8,7 @@ stay fast however many people the partnership manages.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 
 class Dimension(models.TextChoices):
@@ -77,6 +78,11 @@ class RollupRun(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped: another run was in progress"
 
+    class Kind(models.TextChoices):
+        FULL = "full", "Every measure and quarter"
+        INCREMENTAL = "incremental", "The measures and quarters recent changes affect"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.FULL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent complete.")
     step = models.CharField(max_length=200, blank=True)
@@ -94,6 +100,9 @@ class RollupRun(models.Model):
     periods = models.PositiveSmallIntegerField(default=0)
     # A run shared by several workers (dashboard.rollup.start_parts): the quarters every part computes.
     quarter_keys = models.JSONField(default=list, blank=True)
+    # An incremental run: the measures it calculated again ({measure: [quarter key, ...]}) and the changes it took in.
+    scope = models.JSONField(default=dict, blank=True)
+    changes_applied = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
@@ -111,6 +120,27 @@ class RollupRun(models.Model):
     @property
     def is_active(self):
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+
+class PendingRollupChange(models.Model):
+    """A change to data the measures read that the roll-up has not taken in yet (`dashboard.changes`).
+
+    Written by PostgreSQL triggers in the transaction of the change itself; the incremental run
+    deletes the rows it took in, in the transaction that switches the figures they changed.
+    """
+
+    source = models.CharField(max_length=63, help_text="The table that changed.")
+    # No foreign key: the person may have been erased, which is a change too.
+    offender_id = models.BigIntegerField(null=True, blank=True)
+    first_day = models.DateField(null=True, blank=True, help_text="Empty: from the beginning.")
+    last_day = models.DateField(null=True, blank=True, help_text="Empty: still open, or to the end.")
+    recorded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.source} {self.first_day or '...'} to {self.last_day or '...'}"
 
 
 class RollupPart(models.Model):

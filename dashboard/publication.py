@@ -67,7 +67,9 @@ def publish_quarter(user, quarter):
     try:
         # In a transaction, so the figures are read from the primary database, as they stand now.
         with transaction.atomic():
-            run = RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
+            # A full run: an incremental one calculated only some figures, perhaps none since the quarter ended.
+            run = RollupRun.objects.filter(kind=RollupRun.Kind.FULL, status=RollupRun.Status.SUCCEEDED).order_by(
+                "-finished_at", "-pk").first()
             if run is None or timezone.localdate(run.finished_at) <= quarter.end:
                 raise ValidationError("The figures were calculated before the quarter ended: recalculate the "
                                       "dashboard, then publish.")

@@ -18,6 +18,10 @@ each measure is a part of its own, computed by any worker and staged in the data
 the part that finds every part done combines them, with the same disclosure control and
 the same single switch as a run in one process. Who was on which cohort in each quarter
 is then worked out once per run into a table of the run's own that every part joins to.
+
+Between full runs, an incremental run (`apply_pending_changes`) takes in the changes the
+triggers of `dashboard.changes` recorded: it calculates only the measures and quarters they
+affect, with the same disclosure control and a switch of just those figures, under the same lock.
 """
 
 import contextlib
@@ -28,15 +32,15 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import Offender
 
-from . import disclosure
+from . import changes, disclosure
 from .definition import MIX, RATE, RATIO, Tables
 from .measures import all_measures
-from .models import Dimension, RollupPart, RollupRun, RollupValue, StagedValue
+from .models import Dimension, PendingRollupChange, RollupPart, RollupRun, RollupValue, StagedValue
 from .periods import Quarter, reporting_quarters
 
 logger = logging.getLogger(__name__)
@@ -444,9 +448,10 @@ def _release_run_lock():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
 
 
-def _shared_run_running(run):
+def _shared_run_running(run=None):
     """Whether another run is being worked on in parts by several workers (it holds no lock between parts)."""
-    return RollupRun.objects.filter(status=RollupRun.Status.RUNNING, parts__isnull=False).exclude(pk=run.pk).exists()
+    running = RollupRun.objects.filter(status=RollupRun.Status.RUNNING, parts__isnull=False)
+    return (running.exclude(pk=run.pk) if run is not None else running).exists()
 
 
 def protect_figures(run, quarters, measures, computed):
@@ -459,22 +464,26 @@ def protect_figures(run, quarters, measures, computed):
     return values
 
 
-def switch_figures(run, quarters, measure_names, values):
+def switch_figures(run, quarters, measure_names, values, *, replaced=None, pending=()):
     """Put the run's figures in place of the previous ones and mark the run succeeded, in one transaction.
 
     Readers see either every figure of the previous run or every figure of this one, never a mix, and
     the run's time (its `finished_at`, also every row's `computed_at`) changes with them. Published
-    figures this run calculates differently get their revisions in the same transaction.
+    figures this run calculates differently get their revisions in the same transaction. `replaced`
+    (a Q over RollupValue) narrows what an incremental run replaces to what it calculated again, and
+    the `pending` changes it took in are deleted with the switch, so a change is never taken in twice
+    nor lost.
     """
     finished_at = timezone.now()
     for value in values:
         value.computed_at, value.run = finished_at, run
+    if replaced is None:
+        replaced = Q(period_start__in=[quarter.start for quarter in quarters], measure__in=measure_names)
     with transaction.atomic():
-        RollupValue.objects.filter(
-            period_start__in=[quarter.start for quarter in quarters], measure__in=measure_names
-        ).delete()
+        RollupValue.objects.filter(replaced).delete()
         RollupValue.objects.bulk_create(values, batch_size=2000)
         record_published_revisions(run)
+        _delete_pending(pending)
         run.status, run.finished_at, run.rows_written = RollupRun.Status.SUCCEEDED, finished_at, len(values)
         _set_progress(run, 100, "Finished", status=run.status, finished_at=finished_at, rows_written=len(values))
     return len(values)
@@ -538,6 +547,84 @@ def run_rollup(run=None, *, quarters=None, measures=None):
     finally:
         with contextlib.suppress(Exception):  # a lost connection has released the lock already
             _release_run_lock()
+
+
+# The incremental run.
+
+
+def apply_pending_changes():
+    """Calculate again only the measures and quarters that pending changes affect; returns the run, or None.
+
+    Takes the run lock as a full run does, so it never overlaps one: when the lock is held (or a shared
+    run is running) it does nothing and the changes stay pending for the next attempt; a full run
+    finishing queues one. The changes are read once; every figure they affect is computed from data
+    committed at least as late as they were (each change commits with its pending row), protected per
+    quarter with every measure of its disclosure family, and switched in with the pending rows deleted,
+    in one transaction. Changes committed meanwhile stay pending for the next run. Figures of published
+    quarters are replaced and get their revisions exactly as in a full run (`switch_figures`).
+    Nothing pending, nothing runs: no run is recorded.
+    """
+    if connection.vendor != "postgresql" or not PendingRollupChange.objects.exists():
+        return None  # SQLite (the demo) has no triggers: Recalculate and the nightly run keep it up to date
+    if not _try_run_lock():
+        return None
+    run = None
+    try:
+        if _shared_run_running():
+            return None
+        pending = list(PendingRollupChange.objects.order_by("pk").values_list("pk", "source", "first_day", "last_day"))
+        quarters = sorted(reporting_quarters())
+        scope = changes.plan([row[1:] for row in pending], all_measures(), quarters)
+        ids = [row[0] for row in pending]
+        if not scope:
+            # Dated outside every reporting quarter (a working day next year, say): nothing to calculate.
+            with transaction.atomic():
+                _delete_pending(ids)
+            return None
+        run = RollupRun.objects.create(
+            kind=RollupRun.Kind.INCREMENTAL, status=RollupRun.Status.RUNNING, started_at=timezone.now(),
+            heartbeat_at=timezone.now(), changes_applied=len(ids),
+            scope={measure.name: [quarter.key for quarter in sorted(wanted)] for measure, wanted in scope.items()},
+        )
+        affected = sorted(set().union(*scope.values()))
+        _set_progress(run, 0, "Starting", periods=len(affected), quarter_keys=[quarter.key for quarter in affected])
+        with Heartbeat(run):
+            computed = defaultdict(list)
+            with cohorts_in_quarter_table(affected) as cohorts_in_quarter:
+                for index, (measure, wanted) in enumerate(scope.items()):
+                    _set_progress(run, int(80 * index / len(scope)), f"Calculating {measure.label.lower()}")
+                    for start, values in compute_measure(measure, sorted(wanted), cohorts_in_quarter).items():
+                        computed[start].extend(values)
+            keys = slice_keys()
+            values, replaced = [], Q(pk__in=[])
+            for quarter in affected:
+                measures = [measure for measure, wanted in scope.items() if quarter in wanted]
+                values.extend(protect_quarter(measures, computed.pop(quarter.start, []), keys))
+                replaced |= Q(period_start=quarter.start, measure__in=[measure.name for measure in measures])
+            _set_progress(run, 95, "Saving the figures and comparing them with published board reports")
+            switch_figures(run, affected, None, values, replaced=replaced, pending=ids)
+        return run
+    except Exception as error:
+        logger.exception("Incremental roll-up run %s failed", run.pk if run else "")
+        if run is not None and not (connection.in_atomic_block and connection.needs_rollback):
+            with contextlib.suppress(Exception):
+                _set_progress(run, run.progress, run.step, status=RollupRun.Status.FAILED,
+                              finished_at=timezone.now(), error=str(error)[:2000])
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            _release_run_lock()
+
+
+def _delete_pending(ids):
+    """Delete the pending changes a run took in (as one array: a feed can leave more than a statement's parameters)."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {PendingRollupChange._meta.db_table} WHERE id = ANY(%s)", [list(ids)])
+
+
+def changes_pending():
+    return connection.vendor == "postgresql" and PendingRollupChange.objects.exists()
 
 
 # A run shared by several workers.

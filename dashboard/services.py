@@ -64,7 +64,8 @@ def fail_stalled_runs():
 
 def active_run():
     return (
-        RollupRun.objects.filter(status__in=[RollupRun.Status.QUEUED, RollupRun.Status.RUNNING])
+        RollupRun.objects.filter(kind=RollupRun.Kind.FULL,
+                                 status__in=[RollupRun.Status.QUEUED, RollupRun.Status.RUNNING])
         .order_by("-queued_at")
         .first()
     )

@@ -1,4 +1,5 @@
-"""Celery tasks of the dashboard: the scheduled (and on-demand) roll-up, and finding runs whose worker died."""
+"""Celery tasks of the dashboard: the scheduled (and on-demand) roll-up, the incremental roll-up after changes,
+and finding runs whose worker died."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError, connection
@@ -7,10 +8,13 @@ from operations.background import send_to_worker
 from operations.database import long_running_queries
 
 from .models import RollupRun
-from .rollup import RunSkipped, run_part, run_rollup, start_parts
+from .rollup import RunSkipped, apply_pending_changes, changes_pending, run_part, run_rollup, start_parts
 
 ROLLUP_TASK = "dashboard.tasks.run_rollups"
 PART_TASK = "dashboard.tasks.run_rollup_part"
+CHANGES_TASK = "dashboard.tasks.apply_pending_rollup_changes"
+# Runs one worker does back to back while changes keep arriving, before leaving the rest to the next task.
+MAX_RUNS_IN_A_ROW = 10
 
 
 @shared_task(
@@ -53,12 +57,13 @@ def run_rollups(self, run_id=None):
         return {"run": run.pk, "status": run.status, "parts": len(pending)}
     with long_running_queries():
         run = run_rollup(run)
+    _take_in_later_changes()
     return {"run": run.pk, "status": run.status}
 
 
 def _superseded(run):
     """A later run has taken this one's place (queued after its worker was found dead, say): marks it skipped."""
-    if not RollupRun.objects.filter(queued_at__gt=run.queued_at).exists():
+    if not RollupRun.objects.filter(kind=RollupRun.Kind.FULL, queued_at__gt=run.queued_at).exists():
         return False
     RollupRun.objects.filter(pk=run.pk, status__in=[RollupRun.Status.QUEUED, RollupRun.Status.RUNNING]).update(
         status=RollupRun.Status.SKIPPED, step="A later run took its place")
@@ -87,8 +92,46 @@ def run_rollup_part(run_id, measure):
         return {"run": run.pk, "status": run.status}
     with long_running_queries():
         combined = run_part(run, measure)
+    if combined:
+        _take_in_later_changes()
     run.refresh_from_db()
     return {"run": run.pk, "status": run.status, "measure": measure, "combined": combined}
+
+
+@shared_task(
+    name=CHANGES_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def apply_pending_rollup_changes():
+    """Take pending changes into the figures (dashboard.rollup.apply_pending_changes), queued after each change
+    commits and every 30 seconds by the beat schedule.
+
+    While a run works, later changes only queue tasks that find the lock taken and stop; so the run
+    looks again once it has let the lock go, and runs again for what arrived meanwhile.
+    """
+    runs = []
+    with long_running_queries():
+        for _ in range(MAX_RUNS_IN_A_ROW):
+            run = apply_pending_changes()
+            if run is None:
+                break
+            runs.append({"run": run.pk, "status": run.status, "changes": run.changes_applied})
+    return runs
+
+
+def _take_in_later_changes():
+    """After a full run: the changes that came in while it held the lock, whose own tasks found it taken."""
+    from .receivers import changes_committed
+
+    if changes_pending():
+        changes_committed()
 
 
 def _run_for(run_id, task_id):

@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # marked failed (by the Recalculate button and a sweep every five minutes), so a new run can start.
 ROLLUP_HEARTBEAT_SECONDS = int(os.environ.get("ROLLUP_HEARTBEAT_SECONDS", "30"))
 ROLLUP_STALLED_AFTER_SECONDS = int(os.environ.get("ROLLUP_STALLED_AFTER_SECONDS", str(5 * 60)))
+# A change is taken into the figures by an incremental run this long after it commits (a burst shares one run).
+ROLLUP_CHANGES_COUNTDOWN_SECONDS = float(os.environ.get("ROLLUP_CHANGES_COUNTDOWN_SECONDS", "1"))
 
 # Feeds: landing folders (one per source, relative to this root unless absolute), and how long a file must be
 # left unchanged before a sweep imports it; files with more rows than FEEDS_BACKGROUND_ROWS go to a worker.

@@ -453,6 +453,73 @@ def bench_rollup(bench, quarters):
               + ("" if ok else f"; run {run.status}: {run.error}"))
 
 
+class _RolledBack(Exception):
+    pass
+
+
+def bench_incremental_rollup(bench, quarters):
+    """One change's incremental roll-up, for each kind of change: the change and the run are rolled back.
+
+    Needs the figures of a full run in place (one is made if there are none). Other pending changes are
+    set aside inside the same transaction, so only the one change is taken in; the database is left as it was.
+    """
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from cases.models import Appointment, CohortMembership, Offender, RagChange
+    from dashboard.models import PendingRollupChange, RollupValue
+    from dashboard.periods import reporting_quarters
+    from dashboard.rollup import apply_pending_changes, run_rollup
+
+    periods = reporting_quarters(count=quarters)
+    if not RollupValue.objects.exists():
+        run_rollup(quarters=periods)
+    on_cohort = CohortMembership.objects.filter(ended_on=None).order_by("pk").values_list("offender_id", flat=True)
+    person = Offender.objects.get(pk=on_cohort[len(on_cohort) // 2])
+    today = timezone.localdate()
+
+    def rag_change():
+        RagChange.objects.create(offender=person, from_status=person.rag_status or "",
+                                 to_status="amber" if person.rag_status != "amber" else "green", reason="Review")
+
+    def appointment_outcome():
+        past = Appointment.objects.filter(offender=person, scheduled_at__lt=timezone.now())
+        appointment = past.latest("scheduled_at")
+        Appointment.objects.filter(pk=appointment.pk).update(outcome=Appointment.Outcome.UNACCEPTABLE_ABSENCE,
+                                                             absence_reason="")
+
+    def cohort_join():
+        cohort = "sgv" if not CohortMembership.objects.filter(offender=person, cohort="sgv", ended_on=None).exists() \
+            else "dip"
+        CohortMembership.objects.create(offender=person, cohort=cohort, started_on=today)
+
+    def area_change():
+        Offender.objects.filter(pk=person.pk).update(area_id=Offender.objects.exclude(area_id=person.area_id)
+                                                     .values_list("area_id", flat=True)[:1])
+
+    settings.DASHBOARD_QUARTERS = len(periods)  # the incremental run covers the quarters the full run did
+    for label, change in (("a RAG change", rag_change), ("an appointment's outcome", appointment_outcome),
+                          ("a cohort join today", cohort_join), ("a person's area", area_change)):
+        load = os.getloadavg()[0]
+        try:
+            with transaction.atomic():
+                PendingRollupChange.objects.all().delete()
+                change()
+                started = time.perf_counter()
+                run = apply_pending_changes()
+                seconds = time.perf_counter() - started
+                raise _RolledBack
+        except _RolledBack:
+            pass
+        connection.close()  # the run's temporary tables and settings go with the session
+        measures = len(run.scope) if run else 0
+        cells = sum(len(keys) for keys in run.scope.values()) if run else 0
+        rows = run.rows_written if run else 0
+        bench.add(f"Incremental roll-up after {label}", f"{seconds:.2f}", "s",
+                  f"{measures} measures, {cells} measure-quarters, {rows:,} rows; load average {load:.1f}; rolled back")
+
+
 def bench_shared_rollup(bench, worker_counts=(1, 2)):
     """A full roll-up shared out by Celery: timed with one worker process, then two (--concurrency 1 each).
 
@@ -817,6 +884,8 @@ def main():
     parser.add_argument("--only-matching", action="store_true", help="Measure evaluation matching only.")
     parser.add_argument("--only-panels", action="store_true",
                         help="Measure the panel agenda page and agenda generation only.")
+    parser.add_argument("--only-incremental", action="store_true",
+                        help="Measure the incremental roll-up after one change of each kind only.")
     parser.add_argument("--only-workers", action="store_true",
                         help="Measure the roll-up shared by one and by two Celery worker processes only.")
     args = parser.parse_args()
@@ -841,6 +910,10 @@ def main():
         bench_panels(bench)
         finish(bench, args.check)
         return
+    if args.only_incremental:
+        bench_incremental_rollup(bench, args.quarters)
+        bench.print_table()
+        return
     if args.only_workers:
         bench_shared_rollup(bench)
         bench.print_table()
@@ -860,6 +933,7 @@ def main():
         bench.add("Full roll-up", "-", "", "skipped (--skip-rollup)")
     else:
         bench_rollup(bench, args.quarters)
+        bench_incremental_rollup(bench, args.quarters)
         bench_shared_rollup(bench)
     bench_import(bench, args.import_rows)
     bench_offences_feed(bench, args.offence_rows)
