@@ -322,20 +322,19 @@ def recorded_as_one_change():
         cursor.execute(f"INSERT INTO {PENDING_TABLE} (source) VALUES (%s)", [EVERYTHING])
 
 
-def install_triggers(schema_editor=None):
-    """Create (or replace) the triggers; PostgreSQL only (the SQLite demo recalculates in full)."""
+def _run_on_postgresql(statements, schema_editor=None):
     conn = schema_editor.connection if schema_editor else connection
     if conn.vendor != "postgresql":
         return
     with conn.cursor() as cursor:
-        for statement in trigger_statements():
+        for statement in statements:
             cursor.execute(statement)
+
+
+def install_triggers(schema_editor=None):
+    """Create (or replace) the triggers; PostgreSQL only (the SQLite demo recalculates in full)."""
+    _run_on_postgresql(trigger_statements(), schema_editor)
 
 
 def remove_triggers(schema_editor=None):
-    conn = schema_editor.connection if schema_editor else connection
-    if conn.vendor != "postgresql":
-        return
-    with conn.cursor() as cursor:
-        for statement in drop_statements():
-            cursor.execute(statement)
+    _run_on_postgresql(drop_statements(), schema_editor)
