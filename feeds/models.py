@@ -132,6 +132,8 @@ class ImportRun(models.Model):
         """The counts for people: what was done, or for a run that wrote nothing, what it would have done."""
         if self.status not in self.FINISHED or self.status == self.Status.FAILED:
             return ""
+        if self.status == self.Status.UP_TO_DATE:
+            return f"Nothing to change: {self.unchanged:,} already up to date"
         if self.was_written:
             parts = [f"added {self.created:,}", f"updated {self.updated:,}"]
         elif self.status == self.Status.CHECKED:
