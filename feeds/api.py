@@ -39,8 +39,9 @@ class FeedRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Import runs: POST a file (multipart: kind, file, apply) to check it, or check and apply it.
 
     Small files are answered straight away (200 with the run); larger ones go to a
-    worker (202, poll the run). A run is visible to whoever sent it and to their
-    agency's administrators.
+    worker (202, poll the run). A file in which every row is already up to date is
+    finished as `up_to_date`: there is nothing to apply. A run is visible to whoever
+    sent it and to their agency's administrators.
     """
 
     serializer_class = RunSerializer
@@ -77,7 +78,8 @@ class FeedRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={
         200: RunSerializer, 202: RunSerializer,
-        409: OpenApiResponse(description="The run is not checked, or has been applied or abandoned already."),
+        409: OpenApiResponse(description="The run is not checked, is a dry run, has nothing to change, or has been "
+                                         "applied or abandoned already."),
     })
     @action(detail=True, methods=["post"])
     def apply(self, request, pk=None):

@@ -33,6 +33,7 @@ class RowResult:
     person: str = ""
     reasons: list = field(default_factory=list)
     changes: list = field(default_factory=list)
+    match: int | None = None  # the possible match a held row waits in, so its page can show the decision
 
     def reject(self, *reasons):
         self.outcome = "rejected"
@@ -40,8 +41,11 @@ class RowResult:
         return self
 
     def as_dict(self):
-        return {"row": self.row, "outcome": self.outcome, "person": self.person, "reasons": self.reasons,
-                "changes": self.changes}
+        row = {"row": self.row, "outcome": self.outcome, "person": self.person, "reasons": self.reasons,
+               "changes": self.changes}
+        if self.match is not None:
+            row["match"] = self.match
+        return row
 
 
 @dataclass
@@ -64,6 +68,12 @@ class Report:
             self.changed_rows.append(result.as_dict())
         elif result.outcome == "possible" and len(self.possible_rows) < KEEP_REJECTED:
             self.possible_rows.append(result.as_dict())
+
+    @property
+    def changes_anything(self):
+        """Whether applying the file would write anything (a held row is written as a possible match)."""
+        c = self.counts
+        return bool(c["created"] or c["updated"] or c["possible"])
 
     @property
     def has_rejections(self):
@@ -130,7 +140,7 @@ def open_table(feed, feed_file, *, default_source=None):
     missing = [name for name in feed.required_columns if name not in table.columns and name not in optional]
     if missing:
         raise FileRejected(
-            f"This is not a {feed.title.lower()} file: the first row must name the columns "
+            f"This file is not for the {feed.title.lower()} feed: the first row must name the columns "
             + ", ".join(missing) + ". Download the template to see every column."
         )
     if feed.identifying_columns and not set(feed.identifying_columns) & set(table.columns):

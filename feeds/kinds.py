@@ -47,6 +47,32 @@ from .rules import ModelRules, messages
 Log = AccessLogEntry.Action
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 OFFENCE_GROUPS = dict(Offence.Group.choices)
+# One offence of each group, as a sentence names it ("Adds a theft offence on 10 January 2024").
+ONE_OFFENCE = {
+    Offence.Group.VIOLENCE: "an offence of violence against the person",
+    Offence.Group.SEXUAL: "a sexual offence",
+    Offence.Group.ROBBERY: "a robbery",
+    Offence.Group.THEFT: "a theft offence",
+    Offence.Group.BURGLARY: "a burglary",
+    Offence.Group.VEHICLE: "a vehicle offence",
+    Offence.Group.CRIMINAL_DAMAGE: "an offence of criminal damage or arson",
+    Offence.Group.DRUGS: "a drug offence",
+    Offence.Group.WEAPONS: "an offence of possessing a weapon",
+    Offence.Group.PUBLIC_ORDER: "a public order offence",
+    Offence.Group.FRAUD: "a fraud offence",
+    Offence.Group.MISCELLANEOUS: "a miscellaneous crime against society",
+    Offence.Group.SUMMARY_MOTORING: "a summary motoring offence",
+    Offence.Group.SUMMARY_OTHER: "a summary non-motoring offence",
+}
+
+
+def long_date(value):
+    """A date as GOV.UK writes it: 10 January 2024."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def with_article(phrase):
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
 @dataclass(frozen=True)
@@ -377,12 +403,14 @@ def hold_possible_match(context, number, record, result, candidates, basis, *, r
     result.reasons.append("Held for review: this row may be about someone already on the record. Nothing is "
                           "changed until the match is confirmed.")
     if earlier is not None and earlier.status == PossibleMatch.Status.WAITING:
+        result.match = earlier.pk
         return
     held = PossibleMatch.objects.create(
         run=context.run, kind=context.feed.kind, row_number=number, record=record, row_key=row_key[:200],
         basis=basis, review_agency_id=review_agency_id, importing_agency_id=context.agency_id,
     )
     held.candidates.set(candidates)
+    result.match = held.pk
 
 
 # -- Offences ------------------------------------------------------------------------------------------------------
@@ -429,7 +457,9 @@ class OffencesFeed(FactFeed):
 
     def describe(self, record):
         # A dict look-up, not get_FOO_display(), which costs more than the rest of the row's report.
-        return f"{OFFENCE_GROUPS[record.offence_group].lower()} on {record.committed_on:%d/%m/%Y}"
+        group = record.offence_group
+        return (f"{ONE_OFFENCE.get(group) or 'an offence (' + OFFENCE_GROUPS[group].lower() + ')'} "
+                f"on {long_date(record.committed_on)}")
 
     def after_write(self, context, created, updated):
         if created:
@@ -511,7 +541,7 @@ class OrdersFeed(FactFeed):
         Requirement.objects.bulk_create(rows, batch_size=1_000)
 
     def describe(self, record):
-        return f"{record.get_kind_display().lower()} from {record.started_on:%d/%m/%Y}"
+        return f"{with_article(record.get_kind_display().lower())} from {long_date(record.started_on)}"
 
 
 # -- Appointments ----------------------------------------------------------------------------------------------------
@@ -564,7 +594,7 @@ class AppointmentsFeed(FactFeed):
         return changed
 
     def describe(self, record):
-        return f"{record.get_kind_display().lower()} appointment on {record.scheduled_at:%d/%m/%Y}"
+        return f"{with_article(record.get_kind_display().lower())} appointment on {long_date(record.scheduled_at)}"
 
 
 # -- Statuses ----------------------------------------------------------------------------------------------------------
@@ -651,6 +681,10 @@ class StatusesFeed(FactFeed):
         return record
 
     def describe(self, record):
+        label, effective_on = getattr(record, "get_status_display", None), getattr(record, "effective_on", None)
+        if label is not None and effective_on is not None:
+            return (f"{with_article(str(record._meta.verbose_name))} ({label().lower()}) "
+                    f"from {long_date(effective_on)}")
         return str(record).lower()
 
 
@@ -742,8 +776,8 @@ class RiskFeed(FactFeed):
     def describe(self, record):
         if isinstance(record, RiskAssessment):
             return (f"{record.get_rosh_level_display().lower()} risk of serious harm"
-                    + (f", tier {record.tier}," if record.tier else "") + f" on {record.assessed_on:%d/%m/%Y}")
-        return f"{record.get_kind_display()} {record.display_value} on {record.assessed_on:%d/%m/%Y}"
+                    + (f", tier {record.tier}," if record.tier else "") + f" on {long_date(record.assessed_on)}")
+        return f"{record.get_kind_display()} {record.display_value} on {long_date(record.assessed_on)}"
 
 
 # -- Cohort exits and RAG changes: through the case services, row by row --------------------------------------------
@@ -815,7 +849,7 @@ class CohortExitsFeed(PersonRowFeed):
         CohortMembership.objects.filter(pk=membership.pk).update(
             exit_source_system=values["source_system"], exit_source_reference=values["source_reference"])
         result.outcome = "updated"
-        result.changes.append(f"leaves {label} on {ended_on:%d/%m/%Y}")
+        result.changes.append(f"leaves {label} on {long_date(ended_on)}")
 
 
 class RagFeed(PersonRowFeed):
@@ -860,7 +894,7 @@ class RagFeed(PersonRowFeed):
             before.save(update_fields=["to_status", "changed_at", "reason"])
             context.log(Log.CHANGE, before, person.pk, f"RAG change corrected by import from {context.filename}")
             result.outcome = "updated"
-            result.changes.append(f"corrects the RAG change of {changed_at:%d/%m/%Y}")
+            result.changes.append(f"corrects the RAG change of {long_date(changed_at)}")
             return
         services.record_rag_change(
             context.user, person, to_status=status, reason=reason, changed_at=changed_at,
@@ -868,7 +902,7 @@ class RagFeed(PersonRowFeed):
             source_reference=values["source_reference"],
         )
         result.outcome = "created"
-        result.changes.append(f"RAG {status} from {changed_at:%d/%m/%Y}")
+        result.changes.append(f"RAG {status} from {long_date(changed_at)}")
 
 
 FACT_FEEDS = [OffencesFeed(), OrdersFeed(), StatusesFeed(), AppointmentsFeed(), CohortExitsFeed(), RagFeed(),

@@ -12,6 +12,7 @@ import io
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cases import services
@@ -19,7 +20,7 @@ from cases.models import Offender
 
 from .catalogue import get_feed
 from .importing import import_file
-from .models import FeedKind, PossibleMatch
+from .models import FeedKind, ImportRun, PossibleMatch
 from .reading import FeedFile, FileRejected
 
 
@@ -58,6 +59,9 @@ def _apply_row(held, importer, forced):
         raise MatchError(str(error)) from error
     if report.has_rejections:
         raise MatchError("The row could not be applied: " + "; ".join(report.rejected_rows[0]["reasons"]))
+    # The run's counts say what it wrote, and a held row is written by its run once decided.
+    ImportRun.objects.filter(pk=held.run_id).update(created=F("created") + report.counts["created"],
+                                                    updated=F("updated") + report.counts["updated"])
     return report
 
 

@@ -74,12 +74,17 @@ class ImportRun(models.Model):
         QUEUED = "queued", "Waiting for a worker"
         CHECKING = "checking", "Checking"
         CHECKED = "checked", "Checked: ready to import"
+        # A check whose file is not kept (a command-line dry run): it can never be imported.
+        DRY_RUN = "dry_run", "Checked only (dry run): nothing written"
+        # A check that found nothing to do: every row is already on the record as it is.
+        UP_TO_DATE = "up_to_date", "Nothing to import: every row is already up to date"
         APPLYING = "applying", "Importing"
         APPLIED = "applied", "Imported"
         REJECTED = "rejected", "Not imported: rows rejected"
         FAILED = "failed", "Not imported: the file could not be used"
 
-    FINISHED = frozenset({Status.CHECKED, Status.APPLIED, Status.REJECTED, Status.FAILED})
+    FINISHED = frozenset({Status.CHECKED, Status.DRY_RUN, Status.UP_TO_DATE, Status.APPLIED, Status.REJECTED,
+                          Status.FAILED})
 
     kind = models.CharField(max_length=20, choices=FeedKind.choices)
     filename = models.CharField(max_length=200)
@@ -115,8 +120,33 @@ class ImportRun(models.Model):
         return f"{self.get_kind_display()} from {self.filename}"
 
     def summary_line(self):
+        """The counts in the form the command line and the API have always given them."""
         return (f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"rejected {self.rejected}, possible matches {self.possible_matches}")
+
+    @property
+    def was_written(self):
+        return self.status == self.Status.APPLIED
+
+    def result_line(self):
+        """The counts for people: what was done, or for a run that wrote nothing, what it would have done."""
+        if self.status not in self.FINISHED or self.status == self.Status.FAILED:
+            return ""
+        if self.status == self.Status.UP_TO_DATE:
+            return f"Nothing to change: {self.unchanged:,} already up to date"
+        if self.was_written:
+            parts = [f"added {self.created:,}", f"updated {self.updated:,}"]
+        elif self.status == self.Status.CHECKED:
+            parts = [f"checked: {self.created:,} to add", f"{self.updated:,} to update"]
+        else:
+            parts = [f"nothing written: would add {self.created:,}", f"would update {self.updated:,}"]
+        parts.append(f"{self.unchanged:,} already up to date")
+        if self.rejected:
+            parts.append(f"{self.rejected:,} rejected")
+        if self.possible_matches:
+            parts.append(f"{self.possible_matches:,} held as possible matches")
+        text = ", ".join(parts)
+        return text[0].upper() + text[1:]
 
     @property
     def is_finished(self):

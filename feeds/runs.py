@@ -84,6 +84,8 @@ def process(run, *, apply, progress=True):
         status = Status.REJECTED
     elif apply:
         status = Status.APPLIED
+    elif not report.changes_anything:
+        status = Status.UP_TO_DATE
     else:
         status = Status.CHECKED
     return _finish(run, status, report=report)
@@ -100,7 +102,7 @@ def _finish(run, status, *, report=None, error=""):
         run.rejected, run.possible_matches = counts["rejected"], counts["possible"]
         run.report = report.as_json()
     run.save()
-    if status in (Status.APPLIED, Status.REJECTED, Status.FAILED):
+    if status != Status.CHECKED:
         ImportUpload.objects.filter(run=run).delete()
     return run
 
@@ -133,9 +135,17 @@ def check_or_queue(run):
     return process(run, apply=False, progress=False)
 
 
+def can_be_applied(run):
+    """Whether the run is checked and its file still kept: a dry run's file never is."""
+    return run.status == Status.CHECKED and ImportUpload.objects.filter(run=run).exists()
+
+
 def apply_or_queue(run):
-    if run.status != Status.CHECKED:
-        raise RunRefused("Only a checked import can be applied.")
+    if run.status == Status.UP_TO_DATE:
+        raise RunRefused("There is nothing to import: every row of this file is already up to date.")
+    if not can_be_applied(run):
+        raise RunRefused("Only a checked import whose file is kept can be applied. A dry run is never applied: "
+                         "send the file again.")
     if needs_worker(run):
         queue(run, apply=True)
         return run

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.audit import log_access
-from cases.models import AccessLogEntry
+from cases.models import AccessLogEntry, Offender
 from web.exports import csv_response
 from web.widgets import GovukFormMixin
 
@@ -95,17 +95,54 @@ def _run_for(user, pk):
     return get_object_or_404(ImportRun.objects.visible_to(user).select_related("user", "source"), pk=pk)
 
 
+def held_rows_with_decisions(user, run, rows):
+    """The run's held rows, each saying what became of it: waiting, confirmed (and for whom) or rejected.
+
+    Only an applied run's rows are waiting anywhere: a check is rolled back. The
+    person a row was applied to is named only when the viewer may see them.
+    """
+    if run.status != ImportRun.Status.APPLIED or not rows:
+        return rows, False
+    ids = [row["match"] for row in rows if row.get("match")]
+    held = {match.pk: match for match in PossibleMatch.objects.filter(pk__in=ids).select_related("applied_to")}
+    if len(held) < len(rows):  # reports from before rows named their match
+        for match in PossibleMatch.objects.filter(run=run).select_related("applied_to"):
+            held.setdefault(match.pk, match)
+    by_row = {match.row_number: match for match in held.values() if match.run_id == run.pk}
+    visible = set(Offender.objects.visible_to(user).filter(
+        pk__in=[match.applied_to_id for match in held.values() if match.applied_to_id]).values_list("pk", flat=True))
+    shown, waiting = [], False
+    for row in rows:
+        match = held.get(row.get("match")) or by_row.get(row["row"])
+        row = dict(row)
+        if match is None or match.status == PossibleMatch.Status.WAITING:
+            waiting = waiting or match is not None
+        elif match.status == PossibleMatch.Status.CONFIRMED:
+            person = match.applied_to if match.applied_to_id in visible else None
+            row["reasons"] = [f"Confirmed and applied to {person.full_name}." if person else "Confirmed and applied."]
+            row["person"] = person.full_name if person else row.get("person", "")
+            row["decided"] = True
+        else:
+            row["reasons"] = ["Rejected: not the person it was held for."
+                              + (" Added as a new person." if run.kind == FeedKind.PEOPLE
+                                 and match.basis != PossibleMatch.Basis.IDENTIFIER_IN_USE else "")]
+            row["decided"] = True
+        shown.append(row)
+    return shown, waiting
+
+
 @login_required
 def run_detail(request, pk):
     run = _run_for(request.user, pk)
     report = run.report or {}
+    possible, waiting = held_rows_with_decisions(request.user, run, report.get("possible_rows", []))
     return render(request, "feeds/run.html", {
         "run": run, "report": report, "feed": get_feed(run.kind),
         "rejected": report.get("rejected_rows", [])[:ROWS_SHOWN],
         "more_rejected": max(0, run.rejected - ROWS_SHOWN),
-        "changing": report.get("changed_rows", []), "possible": report.get("possible_rows", []),
-        "can_apply": run.status == ImportRun.Status.CHECKED and run.user_id == request.user.pk
-        and (run.created or run.updated or run.possible_matches),
+        "changing": report.get("changed_rows", []), "possible": possible, "matches_waiting": waiting,
+        "can_apply": run.user_id == request.user.pk and (run.created or run.updated or run.possible_matches)
+        and runs.can_be_applied(run),
     })
 
 
@@ -142,6 +179,7 @@ def match_detail(request, pk):
     held = get_object_or_404(PossibleMatch.objects.for_review_by(user).select_related("run", "importing_agency"),
                              pk=pk)
     candidates = list(held.candidates.select_related("area", "lead_agency"))
+    decision_error = ""
     if request.method == "POST" and held.status == PossibleMatch.Status.WAITING:
         decision = request.POST.get("decision", "")
         try:
@@ -157,13 +195,14 @@ def match_detail(request, pk):
             else:
                 raise matches.MatchError("Select the person the row is about, or that it is nobody here.")
         except matches.MatchError as error:
-            messages.error(request, str(error))
+            # Shown as the form's error (error summary and field), as any GOV.UK form shows one.
+            decision_error = str(error)
         else:
             return redirect("feeds:matches")
     for person in candidates:
         log_access(user, AccessLogEntry.Action.VIEW, person, detail="Reviewed a possible match from a feed")
     return render(request, "feeds/match.html", {
-        "held": held, "candidates": candidates, "feed": get_feed(held.kind),
+        "held": held, "candidates": candidates, "feed": get_feed(held.kind), "decision_error": decision_error,
         "cells": [(column, held.record.get(column, "")) for column in get_feed(held.kind).column_names
                   if held.record.get(column)],
     })

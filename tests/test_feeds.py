@@ -444,7 +444,7 @@ BAD_FILES = [
     ("an oversize cell", "offences.csv", OFFENCE_HEADER.encode() + b"x" * 3_000_000 + b"\n", "longer than"),
     ("millions of blank lines", "offences.csv", OFFENCE_HEADER.encode() + b"\n" * 5_000_000, "blank rows"),
     ("blank rows of commas", "offences.csv", OFFENCE_HEADER.encode() + b",,,,\n" * 2_000_000, "blank rows"),
-    ("wrong columns", "offences.csv", b"pnc_number,first_names\n2015/0123456X,A\n", "not a offences file"),
+    ("wrong columns", "offences.csv", b"pnc_number,first_names\n2015/0123456X,A\n", "not for the offences feed"),
     ("duplicate columns", "offences.csv", OFFENCE_HEADER.replace("crn", "pnc_number").encode(), "more than once"),
     ("no header", "offences.csv", b"", "empty"),
     ("not a workbook", "offences.xlsx", b"PK\x03\x04 this is no zip", "could not be read"),

@@ -56,7 +56,8 @@ class Command(BaseCommand):
         if report.has_rejections:
             status = ImportRun.Status.REJECTED
         else:
-            status = ImportRun.Status.CHECKED if dry_run else ImportRun.Status.APPLIED
+            # A dry run keeps no file, so it is recorded as a check that can never be imported.
+            status = ImportRun.Status.DRY_RUN if dry_run else ImportRun.Status.APPLIED
         _finish(run, status, report=report)
         self.print_report(path.name, kind, report, dry_run)
         self.stdout.write(report.line())
@@ -64,11 +65,14 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def print_report(self, name, kind, report, dry_run):
-        if report.has_rejections:
-            state = "nothing imported: rows rejected"
+        rejected = report.counts["rejected"]
+        if rejected:
+            state = f"not imported, nothing written: {rejected:,} {plural(rejected, 'row')} rejected"
+        elif dry_run:
+            state = "checked only (dry run), nothing written"
         else:
-            state = "checked, nothing written (dry run)" if dry_run else "imported"
-        self.stdout.write(f"{name} ({kind}, {report.rows:,} rows): {state}")
+            state = "imported"
+        self.stdout.write(f"{name} ({kind}, {report.rows:,} {plural(report.rows, 'row')}): {state}")
         if report.ignored_columns:
             self.stdout.write("columns ignored: " + ", ".join(report.ignored_columns))
         for row in report.rejected_rows:
@@ -77,4 +81,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  row {row['row']}: held as a possible match, for review")
         hidden = report.counts["rejected"] - len(report.rejected_rows)
         if hidden > 0:
-            self.stdout.write(f"  ... and {hidden:,} more rows rejected")
+            self.stdout.write(f"  ... and {hidden:,} more {plural(hidden, 'row')} rejected")
+        if rejected or dry_run:
+            # The last line keeps its documented form; this says its counts are what would have happened.
+            self.stdout.write("Nothing was written: the counts below are what the import would have done.")
+
+
+def plural(count, word):
+    return word if count == 1 else f"{word}s"
