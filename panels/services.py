@@ -394,7 +394,8 @@ def plan_agenda(user, meeting, *, starts_at, plan):
     """The chair's order and minutes: `plan` maps each agenda item's id to (position, minutes).
 
     Only items about people the chair may see can be moved; they are put in the order given,
-    into the places such items held, so items the chair cannot see keep their places. Ties keep
+    into the places such items held, so items the chair cannot see keep their places. Of two items
+    given the same number, the one whose number the chair changed comes first; otherwise ties keep
     the earlier order. From now on a refresh of the agenda adds newcomers at the end.
     """
     ensure_meeting_editable(user, meeting)
@@ -419,7 +420,10 @@ def plan_agenda(user, meeting, *, starts_at, plan):
     def wanted(pair):
         index, item = pair
         position = plan[item.pk][0]
-        return (index + 1 if position is None else position, index)
+        if position is None:
+            return (index + 1, 1, index)
+        # A number the chair typed over goes before one left as it was: typing 1 puts that person first.
+        return (position, 0 if position != index + 1 else 1, index)
 
     for slot, (_, item) in zip(slots, sorted(enumerate(movable), key=wanted), strict=True):
         item.position = slot

@@ -320,3 +320,15 @@ def test_the_meeting_form_prefilled_with_the_usual_start_time_is_accepted_as_it_
     assert Meeting.objects.get(panel=p.panel, held_on=day).starts_at == datetime.time(10, 0)
     plan = client.get(reverse("panels:plan", args=[p.meeting.pk])).content.decode()
     assert 'value="10:00"' in plan
+
+
+def test_typing_a_place_already_taken_puts_that_person_there(iom):
+    p = iom
+    for name in ("Adams", "Baker", "Cole"):
+        iom_person(p, name, rag_status=RagStatus.RED)
+    services.generate_agenda(p.chair, p.meeting)
+    items = {item.offender.last_name: item for item in p.meeting.items.select_related("offender")}
+    services.plan_agenda(p.chair, p.meeting, starts_at=datetime.time(10, 0), plan={
+        items["Adams"].pk: (1, 5), items["Baker"].pk: (2, 5), items["Cole"].pk: (1, 5),
+    })
+    assert order(p.meeting) == ["Cole", "Adams", "Baker"]

@@ -74,6 +74,10 @@ for meeting in Meeting.objects.filter(status=Meeting.Status.SCHEDULED).select_re
         transaction.set_rollback(True)
     if listed > 60:
         problems.append(f"the next agenda of {meeting.panel.name} lists {listed} people")
+# The README's example of a PNC number typed short finds its person in the demo.
+from cases.models import Offender
+if not Offender.objects.filter(pnc_number="2017/0000012A").exists():
+    problems.append("nobody has the README's example PNC number 2017/0000012A")
 print("PROBLEMS", problems)
 """
 

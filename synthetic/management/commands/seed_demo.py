@@ -56,7 +56,12 @@ class Command(BaseCommand):
                     continue
                 module.seed(context, rng)
             enrol_demo_authenticator_apps()
-        self.stdout.write(self.style.SUCCESS(f"Demo partnership ready: {len(context['people'])} people."))
+        from cases.models import Offender
+
+        invented = Offender.objects.count() - len(context["people"])
+        pool = f", and {invented:,} more invented for the evaluation's comparison group" if invented > 0 else ""
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo partnership ready: {len(context['people'])} people on the case load{pool}."))
         self.stdout.write(f"Sign in with any of these user names and the password {cases_demo.DEMO_PASSWORD}:")
         for username, user in context["staff"].items():
             self.stdout.write(f"  {username:<18} {user.get_role_display()} at {user.agency}")
