@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import events as case_events
-from cases.models import Offence
+from cases.models import Offence, one_offence
 from pathways import events as pathway_events
 from pathways.models import possible_action_owners
 
@@ -88,8 +88,7 @@ def offences_arrived(sender, *, offence_ids, actor=None, **kwargs):
             source = offence.source_system or "a partner system"
             notices.append(Notice(
                 offence.offender.lead_offender_manager, offence.offender_id, Kind.NEW_OFFENCE,
-                f"New offence from {source}: {offence.get_offence_group_display().lower()} "
-                f"on {_day(offence.committed_on)}.",
+                f"New offence from {source}: {one_offence(offence.offence_group)} on {_day(offence.committed_on)}.",
                 _case_link(offence.offender_id), key=f"offence:{offence.pk}",
             ))
         deliver(notices, actor=actor)

@@ -931,6 +931,30 @@ class Offence(FedRecord):
             raise ValidationError(errors)
 
 
+# One offence of each group, as a sentence names it ("Adds a theft offence on 10 January 2024").
+ONE_OFFENCE = {
+    Offence.Group.VIOLENCE: "an offence of violence against the person",
+    Offence.Group.SEXUAL: "a sexual offence",
+    Offence.Group.ROBBERY: "a robbery",
+    Offence.Group.THEFT: "a theft offence",
+    Offence.Group.BURGLARY: "a burglary",
+    Offence.Group.VEHICLE: "a vehicle offence",
+    Offence.Group.CRIMINAL_DAMAGE: "an offence of criminal damage or arson",
+    Offence.Group.DRUGS: "a drug offence",
+    Offence.Group.WEAPONS: "an offence of possessing a weapon",
+    Offence.Group.PUBLIC_ORDER: "a public order offence",
+    Offence.Group.FRAUD: "a fraud offence",
+    Offence.Group.MISCELLANEOUS: "a miscellaneous crime against society",
+    Offence.Group.SUMMARY_MOTORING: "a summary motoring offence",
+    Offence.Group.SUMMARY_OTHER: "a summary non-motoring offence",
+}
+
+
+def one_offence(group):
+    """One offence of the group as a sentence names it: "a theft offence", "a burglary"."""
+    return ONE_OFFENCE.get(group) or f"an offence ({Offence.Group(group).label.lower()})"
+
+
 class EnforcementAction(models.Model):
     """A step taken to enforce an order or licence, or to manage risk in the community."""
 

@@ -33,6 +33,7 @@ from cases.models import (
     RagStatus,
     Requirement,
     Supervision,
+    one_offence,
 )
 from operations.bulk import copy_records
 from pathways.models import AccommodationStatus, BenefitStatus, EteStatus, TreatmentEngagement
@@ -46,24 +47,6 @@ from .rules import ModelRules, messages
 
 Log = AccessLogEntry.Action
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-OFFENCE_GROUPS = dict(Offence.Group.choices)
-# One offence of each group, as a sentence names it ("Adds a theft offence on 10 January 2024").
-ONE_OFFENCE = {
-    Offence.Group.VIOLENCE: "an offence of violence against the person",
-    Offence.Group.SEXUAL: "a sexual offence",
-    Offence.Group.ROBBERY: "a robbery",
-    Offence.Group.THEFT: "a theft offence",
-    Offence.Group.BURGLARY: "a burglary",
-    Offence.Group.VEHICLE: "a vehicle offence",
-    Offence.Group.CRIMINAL_DAMAGE: "an offence of criminal damage or arson",
-    Offence.Group.DRUGS: "a drug offence",
-    Offence.Group.WEAPONS: "an offence of possessing a weapon",
-    Offence.Group.PUBLIC_ORDER: "a public order offence",
-    Offence.Group.FRAUD: "a fraud offence",
-    Offence.Group.MISCELLANEOUS: "a miscellaneous crime against society",
-    Offence.Group.SUMMARY_MOTORING: "a summary motoring offence",
-    Offence.Group.SUMMARY_OTHER: "a summary non-motoring offence",
-}
 
 
 def long_date(value):
@@ -457,9 +440,7 @@ class OffencesFeed(FactFeed):
 
     def describe(self, record):
         # A dict look-up, not get_FOO_display(), which costs more than the rest of the row's report.
-        group = record.offence_group
-        return (f"{ONE_OFFENCE.get(group) or 'an offence (' + OFFENCE_GROUPS[group].lower() + ')'} "
-                f"on {long_date(record.committed_on)}")
+        return f"{one_offence(record.offence_group)} on {long_date(record.committed_on)}"
 
     def after_write(self, context, created, updated):
         if created:

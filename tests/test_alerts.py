@@ -203,7 +203,7 @@ def test_a_new_offence_from_a_feed_alerts_the_lead_offender_manager_once(partner
         events.publish(events.offences_arrived, offence_ids=[offence.pk for offence in offences])
     [alert] = alerts_of(p.police_om)  # Casey Blackwood has no lead offender manager
     assert alert.kind == Alert.Kind.NEW_OFFENCE
-    assert alert.message == "New offence from police-niche: burglary on 1 November 2026."
+    assert alert.message == "New offence from police-niche: a burglary on 1 November 2026."
     with committed():
         events.publish(events.offences_arrived, offence_ids=[offence.pk for offence in offences])  # the same file again
     assert len(alerts_of(p.police_om)) == 1

@@ -175,6 +175,6 @@ def test_changes_and_refusals_read_naturally(partnership, client_for, tmp_path):
 
 
 def test_every_offence_group_has_its_singular_wording():
-    from feeds.kinds import ONE_OFFENCE
+    from cases.models import ONE_OFFENCE
 
     assert set(ONE_OFFENCE) == set(Offence.Group)
