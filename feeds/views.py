@@ -123,7 +123,7 @@ def held_rows_with_decisions(user, run, rows):
             row["person"] = person.full_name if person else row.get("person", "")
             row["decided"] = True
         else:
-            row["reasons"] = ["Rejected: not the person it was held for."
+            row["reasons"] = ["Turned down: the row is not about the person it was held for."
                               + (" Added as a new person." if run.kind == FeedKind.PEOPLE
                                  and match.basis != PossibleMatch.Basis.IDENTIFIER_IN_USE else "")]
             row["decided"] = True
@@ -136,8 +136,10 @@ def run_detail(request, pk):
     run = _run_for(request.user, pk)
     report = run.report or {}
     possible, waiting = held_rows_with_decisions(request.user, run, report.get("possible_rows", []))
+    decided = sum(1 for row in possible if row.get("decided"))
     return render(request, "feeds/run.html", {
-        "run": run, "report": report, "feed": get_feed(run.kind),
+        "run": run, "report": report, "feed": get_feed(run.kind), "decided": decided,
+        "still_held": run.possible_matches - decided,
         "rejected": report.get("rejected_rows", [])[:ROWS_SHOWN],
         "more_rejected": max(0, run.rejected - ROWS_SHOWN),
         "changing": report.get("changed_rows", []), "possible": possible, "matches_waiting": waiting,

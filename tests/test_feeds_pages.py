@@ -109,7 +109,8 @@ def test_the_run_page_shows_each_held_rows_decision_and_links_to_the_queue_while
     matches.confirm(partnership.police_om, held[3], jordan)
     matches.reject(partnership.police_om, held[4])
     shown = page(client, f"/feeds/runs/{run.pk}/")
-    assert "Confirmed and applied to Jordan Ashworth." in shown and "Rejected: not the person" in shown
+    assert "Confirmed and applied to Jordan Ashworth." in shown and "Turned down: the row is not about" in shown
+    assert "(2 decided, 1 waiting)" in shown
     assert shown.count("Nothing is changed until the match is confirmed") == 1
     assert 'href="/feeds/matches/"' in shown  # row 5 still waits
     run.refresh_from_db()
