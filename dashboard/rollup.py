@@ -454,6 +454,11 @@ def _shared_run_running(run=None):
     return (running.exclude(pk=run.pk) if run is not None else running).exists()
 
 
+def _incremental_run_running():
+    """Whether an incremental run holds the lock now: it finishes in seconds, so a full run waits for it."""
+    return RollupRun.objects.filter(kind=RollupRun.Kind.INCREMENTAL, status=RollupRun.Status.RUNNING).exists()
+
+
 def protect_figures(run, quarters, measures, computed):
     """Disclosure control over every quarter's computed figures ({quarter start: [RollupValue]}); all rows."""
     keys = slice_keys()
@@ -502,10 +507,10 @@ def run_rollup(run=None, *, quarters=None, measures=None):
     Returns the run. Every figure is computed and protected first; then the old figures are
     replaced, revisions recorded and the run marked succeeded in one transaction
     (`switch_figures`), so a run that dies at any point leaves the previous figures whole.
-    When another run holds the lock, a new run is marked skipped and nothing is written; a run
-    already running (a redelivery while its first attempt still holds the lock) raises
-    RunSkipped and is left as it is. Database errors propagate (the Celery task retries them)
-    after the run is marked failed.
+    When another full run holds the lock, a new run is marked skipped and nothing is written; a run
+    already running (a redelivery while its first attempt still holds the lock), or a new run that
+    finds an incremental run at work, raises RunSkipped and is left as it is (the task retries).
+    Database errors propagate (the Celery task retries them) after the run is marked failed.
     """
     run = run or RollupRun.objects.create()
     quarters = sorted(quarters or reporting_quarters())
@@ -516,6 +521,9 @@ def run_rollup(run=None, *, quarters=None, measures=None):
             _release_run_lock()
         if run.status == RollupRun.Status.RUNNING:
             raise RunSkipped(f"Roll-up run {run.pk} is still held by another process")
+        if not locked and _incremental_run_running():
+            # Seconds from done: the full run waits (the task retries) rather than being lost.
+            raise RunSkipped(f"Roll-up run {run.pk} waits for an incremental run to finish")
         _set_progress(run, 0, "Another roll-up was already running", status=RollupRun.Status.SKIPPED,
                       finished_at=timezone.now())
         run.status = RollupRun.Status.SKIPPED
@@ -689,7 +697,7 @@ def start_parts(run):
             locked = cursor.fetchone()[0]
         run = RollupRun.objects.select_for_update().get(pk=run.pk)
         if not locked or _shared_run_running(run):
-            if run.status == RollupRun.Status.RUNNING:
+            if run.status == RollupRun.Status.RUNNING or (not locked and _incremental_run_running()):
                 raise RunSkipped(f"Roll-up run {run.pk} waits for another run")
             _set_progress(run, 0, "Another roll-up was already running", status=RollupRun.Status.SKIPPED,
                           finished_at=timezone.now())

@@ -5,7 +5,7 @@ import datetime
 import random
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -255,23 +255,39 @@ def test_nothing_pending_runs_nothing(two_quarters):
 def test_a_change_while_a_full_run_holds_the_lock_stays_pending(two_quarters):
     full_rollup()
     forget_pending()
+    runs = RollupRun.objects.count()
     RagChange.objects.create(offender=Offender.objects.first(), from_status="", to_status="red", reason="Review")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [rollup.RUN_LOCK_KEY])
+    other = connections.create_connection("default")
     try:
-        from django.db import connections
-
-        other = connections.create_connection("default")
-        try:
-            with other.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [rollup.RUN_LOCK_KEY])
-                assert cursor.fetchone()[0] is False
-        finally:
-            other.close()
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [rollup.RUN_LOCK_KEY])
+        assert rollup.apply_pending_changes() is None
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [rollup.RUN_LOCK_KEY])
-    assert PendingRollupChange.objects.exists()
+        other.close()
+    assert PendingRollupChange.objects.exists() and RollupRun.objects.count() == runs
+    assert rollup.apply_pending_changes() is not None  # the lock let go, the change is taken in
+    assert not PendingRollupChange.objects.exists()
+
+
+def test_a_full_run_waits_for_an_incremental_run_instead_of_being_skipped(two_quarters):
+    working = RollupRun.objects.create(kind=RollupRun.Kind.INCREMENTAL, status=RollupRun.Status.RUNNING)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [rollup.RUN_LOCK_KEY])
+        queued = RollupRun.objects.create()
+        with pytest.raises(rollup.RunSkipped):
+            rollup.run_rollup(queued)
+        shared = RollupRun.objects.create()
+        with pytest.raises(rollup.RunSkipped):
+            rollup.start_parts(shared)
+    finally:
+        other.close()
+    queued.refresh_from_db()
+    shared.refresh_from_db()
+    assert queued.status == shared.status == RollupRun.Status.QUEUED, "left for the task to retry, not skipped"
+    RollupRun.objects.filter(pk=working.pk).update(status=RollupRun.Status.SUCCEEDED)
+    assert rollup.run_rollup(queued).status == RollupRun.Status.SUCCEEDED
 
 
 def test_published_quarters_get_revisions_as_with_a_full_run(two_quarters, settings):
